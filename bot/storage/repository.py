@@ -1,0 +1,826 @@
+"""The glossary store: entries, names, revisions, search, statistics and settings in SQLite.
+
+Every write runs inside `_write()` (BEGIN IMMEDIATE ... COMMIT, ROLLBACK on any error), so
+a failed operation leaves the database exactly as it was. Callers only see model objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.glossary.codec import entry_from_dict, entry_to_dict
+from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
+from bot.glossary.text import normalize
+from bot.storage.db import BUSY_TIMEOUT_MS, connect
+from bot.storage.migrations import migrate
+
+T = TypeVar("T")
+
+# Column lists are constants interpolated into SQL (hence the S608 waivers); values never are.
+_ENTRY_COLUMNS = (
+    "e.key, e.content_json, e.version, e.updated_by, e.updated_by_name, e.updated_at, "
+    "e.deleted_at, "
+    "COALESCE((SELECT SUM(u.count) FROM usage u WHERE u.entry_key = e.key), 0) AS uses"
+)
+_REVISION_COLUMNS = (
+    "id, entry_key, version, action, snapshot_json, author_id, author_name, created_at, note"
+)
+
+
+@dataclass
+class ImportPlan:
+    """Keys an import adds (or restores), changes, soft-deletes and leaves alone."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _utc_now() -> datetime:
+    """Return the current UTC time."""
+    return datetime.now(UTC)
+
+
+def _content_json(entry: Entry) -> str:
+    """Return the canonical JSON of an entry's content."""
+    return json.dumps(entry_to_dict(entry), ensure_ascii=False)
+
+
+def _strings(data: Any) -> Iterable[str]:
+    """Yield every string value nested in plain data, in order."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for value in data.values():
+            yield from _strings(value)
+    elif isinstance(data, list | tuple):
+        for item in data:
+            yield from _strings(item)
+
+
+def _name_rows(entry: Entry) -> list[tuple[str, str, str]]:
+    """Return (norm, name, kind) for each distinct non-empty normalised name of an entry."""
+    rows: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for index, name in enumerate(entry.names):
+        norm = normalize(name)
+        # An alias equal to the term (after normalising) is redundant, not a conflict.
+        if norm and norm not in seen:
+            seen.add(norm)
+            rows.append((norm, name, "term" if index == 0 else "alias"))
+    return rows
+
+
+def fts_query(text: str) -> str:
+    """Return a safe FTS5 query for user text: quoted tokens, the last one a prefix; may be ''."""
+    tokens = normalize(text).split()
+    if not tokens:
+        return ""
+    quoted = ['"' + token.replace('"', '""') + '"' for token in tokens]
+    # Prefix on the last token so a half-typed word still finds something.
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+class Repository:
+    """Async access to one glossary database file."""
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        path: str | Path,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._conn = conn
+        self.path = Path(path)
+        self._clock = clock
+        # One connection serves every coroutine: the lock keeps a reader from seeing another
+        # coroutine's uncommitted transaction and two writers from nesting BEGINs.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(
+        cls, path: str | Path, *, clock: Callable[[], datetime] = _utc_now
+    ) -> Repository:
+        """Connect to the database at `path` and bring its schema up to date."""
+        conn = await connect(path)
+        try:
+            await migrate(conn)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, path, clock=clock)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self._conn.close()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _now(self) -> str:
+        """Return the current time as an ISO-8601 UTC string with seconds."""
+        return self._clock().astimezone(UTC).isoformat(timespec="seconds")
+
+    def _today(self) -> str:
+        """Return today's UTC date as YYYY-MM-DD."""
+        return self._clock().astimezone(UTC).date().isoformat()
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run the body in one IMMEDIATE transaction, rolled back whole on any error."""
+        async with self._lock:
+            await self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                if self._conn.in_transaction:
+                    await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Give the body the connection while no write is in flight."""
+        async with self._lock:
+            yield self._conn
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Return every row of a query on the shared connection (caller holds the lock)."""
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        """Return the first row of a query, or None (caller holds the lock)."""
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    @staticmethod
+    def _entry(row: sqlite3.Row) -> Entry:
+        """Return the entry stored in a row selected with _ENTRY_COLUMNS."""
+        return entry_from_dict(
+            {**json.loads(row["content_json"]), "key": row["key"]},
+            version=row["version"],
+            updated_by=row["updated_by"],
+            updated_at=row["updated_at"],
+            uses=int(row["uses"]),
+        )
+
+    @staticmethod
+    def _revision(row: sqlite3.Row) -> Revision:
+        """Return the revision stored in a row selected with _REVISION_COLUMNS."""
+        snapshot = None
+        if row["snapshot_json"] is not None:
+            snapshot = entry_from_dict(
+                json.loads(row["snapshot_json"]),
+                version=row["version"],
+                updated_by=row["author_id"],
+                updated_at=row["created_at"],
+            )
+        return Revision(
+            id=row["id"],
+            entry_key=row["entry_key"],
+            version=row["version"],
+            action=row["action"],
+            snapshot=snapshot,
+            author_id=row["author_id"],
+            author_name=row["author_name"],
+            created_at=row["created_at"],
+            note=row["note"],
+        )
+
+    async def _fetch(self, key: str) -> sqlite3.Row | None:
+        """Return the stored row of `key`, live or deleted."""
+        return await self._one(
+            f"SELECT {_ENTRY_COLUMNS} FROM entries e WHERE e.key = ?",  # noqa: S608
+            (key,),
+        )
+
+    async def _fetch_live(self, key: str) -> sqlite3.Row:
+        """Return the row of a live entry, or raise NotFound."""
+        row = await self._fetch(key)
+        if row is None or row["deleted_at"] is not None:
+            raise NotFound(f"no entry with key '{key}'")
+        return row
+
+    @staticmethod
+    def _check_version(row: sqlite3.Row, expected: int | None) -> None:
+        """Raise Conflict naming the last author if the stored version is not `expected`."""
+        if expected is not None and row["version"] != expected:
+            raise Conflict(
+                f"'{row['key']}' was changed by {row['updated_by_name'] or 'someone'} at "
+                f"{row['updated_at']} (you had v{expected}, it is now v{row['version']}); "
+                "reload and try again"
+            )
+
+    async def _insert_names(self, entry: Entry) -> None:
+        """Claim every name of `entry`, raising Conflict if another live entry holds one."""
+        for norm, name, kind in _name_rows(entry):
+            holder = await self._one(
+                "SELECT e.term FROM names n JOIN entries e ON e.key = n.entry_key "
+                "WHERE n.norm = ? AND n.entry_key != ?",
+                (norm, entry.key),
+            )
+            if holder is not None:
+                raise Conflict(f"'{name}' is already a name of {holder['term']}")
+            await self._conn.execute(
+                "INSERT INTO names (norm, entry_key, name, kind) VALUES (?, ?, ?, ?)",
+                (norm, entry.key, name, kind),
+            )
+
+    async def _delete_names(self, key: str) -> None:
+        """Release every name of `key`."""
+        await self._conn.execute("DELETE FROM names WHERE entry_key = ?", (key,))
+
+    async def _fts_put(self, entry: Entry) -> None:
+        """Replace the search row of `entry`."""
+        await self._fts_delete(entry.key)
+        data = entry_to_dict(entry)
+        await self._conn.execute(
+            "INSERT INTO entry_fts (key, term, aliases, summary, body) VALUES (?, ?, ?, ?, ?)",
+            (
+                entry.key,
+                entry.term,
+                "\n".join(entry.aliases),
+                entry.summary,
+                "\n".join(_strings(data["body"])),
+            ),
+        )
+
+    async def _fts_delete(self, key: str) -> None:
+        """Drop the search row of `key`."""
+        await self._conn.execute("DELETE FROM entry_fts WHERE key = ?", (key,))
+
+    async def _add_revision(
+        self,
+        entry: Entry,
+        version: int,
+        action: str,
+        author_id: int | None,
+        author_name: str,
+        note: str = "",
+    ) -> None:
+        """Record a full snapshot of `entry` as revision `version`."""
+        await self._conn.execute(
+            "INSERT INTO revisions (entry_key, version, action, snapshot_json, author_id, "
+            "author_name, created_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.key,
+                version,
+                action,
+                _content_json(entry),
+                author_id,
+                author_name,
+                self._now(),
+                note,
+            ),
+        )
+
+    async def _insert_new(
+        self,
+        entry: Entry,
+        action: str,
+        author_id: int | None,
+        author_name: str,
+        note: str = "",
+        *,
+        names: bool = True,
+    ) -> None:
+        """Insert a brand-new live entry at version 1 with its names, search row and revision."""
+        now = self._now()
+        await self._conn.execute(
+            "INSERT INTO entries (key, term, content_json, category, autoreply, version, "
+            "created_at, updated_at, updated_by, updated_by_name) "
+            "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            (
+                entry.key,
+                entry.term,
+                _content_json(entry),
+                entry.category,
+                int(entry.autoreply),
+                now,
+                now,
+                author_id,
+                author_name,
+            ),
+        )
+        if names:
+            await self._insert_names(entry)
+        await self._fts_put(entry)
+        await self._add_revision(entry, 1, action, author_id, author_name, note)
+
+    async def _store_live(
+        self,
+        entry: Entry,
+        version: int,
+        action: str,
+        author_id: int | None,
+        author_name: str,
+        note: str = "",
+        *,
+        names: bool = True,
+    ) -> None:
+        """Overwrite an existing row with live content at `version` (undeleting it)."""
+        await self._conn.execute(
+            "UPDATE entries SET term = ?, content_json = ?, category = ?, autoreply = ?, "
+            "version = ?, updated_at = ?, updated_by = ?, updated_by_name = ?, "
+            "deleted_at = NULL, deleted_by = NULL WHERE key = ?",
+            (
+                entry.term,
+                _content_json(entry),
+                entry.category,
+                int(entry.autoreply),
+                version,
+                self._now(),
+                author_id,
+                author_name,
+                entry.key,
+            ),
+        )
+        if names:
+            await self._delete_names(entry.key)
+            await self._insert_names(entry)
+        await self._fts_put(entry)
+        await self._add_revision(entry, version, action, author_id, author_name, note)
+
+    async def _soft_delete(
+        self, row: sqlite3.Row, action: str, author_id: int | None, author_name: str
+    ) -> None:
+        """Mark a live row deleted, release its names and search row, and record it."""
+        entry = self._entry(row)
+        version = row["version"] + 1
+        now = self._now()
+        await self._conn.execute(
+            "UPDATE entries SET version = ?, updated_at = ?, updated_by = ?, "
+            "updated_by_name = ?, deleted_at = ?, deleted_by = ? WHERE key = ?",
+            (version, now, author_id, author_name, now, author_id, entry.key),
+        )
+        await self._delete_names(entry.key)
+        await self._fts_delete(entry.key)
+        await self._add_revision(entry, version, action, author_id, author_name)
+
+    async def _get(self, key: str, *, include_deleted: bool = False) -> Entry | None:
+        """Return an entry by key (caller holds the lock or a transaction)."""
+        row = await self._fetch(key)
+        if row is None or (row["deleted_at"] is not None and not include_deleted):
+            return None
+        return self._entry(row)
+
+    async def _entry_or_fail(self, key: str) -> Entry:
+        """Return an entry just written in this transaction."""
+        entry = await self._get(key, include_deleted=True)
+        assert entry is not None
+        return entry
+
+    # -- entries --------------------------------------------------------------------------
+
+    async def is_empty(self) -> bool:
+        """Return True when the store holds no entries at all, deleted ones included."""
+        async with self._read():
+            return await self._one("SELECT 1 FROM entries LIMIT 1") is None
+
+    async def seed(self, entries: Iterable[Entry], *, author_name: str = "seed") -> int:
+        """Insert `entries` only into an empty store, in one transaction; return how many."""
+        entries = list(entries)
+        async with self._write():
+            # Checked inside the transaction: a second process starting at once must not seed too.
+            if await self._one("SELECT 1 FROM entries LIMIT 1") is not None:
+                return 0
+            _reject_duplicate_keys(entries)
+            for entry in entries:
+                await self._insert_new(entry, "seed", None, author_name)
+        return len(entries)
+
+    async def get_entry(self, key: str, *, include_deleted: bool = False) -> Entry | None:
+        """Return the entry with `key`, or None."""
+        async with self._read():
+            return await self._get(key, include_deleted=include_deleted)
+
+    async def list_entries(self, *, include_deleted: bool = False) -> list[Entry]:
+        """Return entries sorted by key, with version, author, time and use count filled."""
+        where = "" if include_deleted else "WHERE e.deleted_at IS NULL"
+        async with self._read():
+            rows = await self._all(
+                f"SELECT {_ENTRY_COLUMNS} FROM entries e {where} ORDER BY e.key"  # noqa: S608
+            )
+        return [self._entry(row) for row in rows]
+
+    async def deleted_entries(self) -> list[Entry]:
+        """Return soft-deleted entries, most recently deleted first."""
+        async with self._read():
+            rows = await self._all(
+                f"SELECT {_ENTRY_COLUMNS} FROM entries e "  # noqa: S608
+                "WHERE e.deleted_at IS NOT NULL ORDER BY e.deleted_at DESC, e.key"
+            )
+        return [self._entry(row) for row in rows]
+
+    async def create_entry(
+        self,
+        entry: Entry,
+        *,
+        author_id: int | None,
+        author_name: str,
+        action: str = "create",
+        note: str = "",
+    ) -> Entry:
+        """Insert a new entry at version 1; Conflict if its key or a name is taken."""
+        async with self._write():
+            existing = await self._fetch(entry.key)
+            if existing is not None:
+                if existing["deleted_at"] is not None:
+                    raise Conflict(
+                        f"a deleted entry with key '{entry.key}' exists; restore it or pick "
+                        "another key"
+                    )
+                raise Conflict(f"an entry with key '{entry.key}' already exists")
+            await self._insert_new(entry, action, author_id, author_name, note)
+            return await self._entry_or_fail(entry.key)
+
+    async def update_entry(
+        self,
+        entry: Entry,
+        *,
+        expected_version: int,
+        author_id: int | None,
+        author_name: str,
+        action: str = "edit",
+        note: str = "",
+    ) -> Entry:
+        """Replace a live entry's content if nobody changed it since `expected_version`."""
+        async with self._write():
+            row = await self._fetch_live(entry.key)
+            self._check_version(row, expected_version)
+            await self._store_live(entry, row["version"] + 1, action, author_id, author_name, note)
+            return await self._entry_or_fail(entry.key)
+
+    async def delete_entry(
+        self,
+        key: str,
+        *,
+        author_id: int | None,
+        author_name: str,
+        expected_version: int | None = None,
+    ) -> Entry:
+        """Soft-delete a live entry, freeing its names; return it as deleted."""
+        async with self._write():
+            row = await self._fetch_live(key)
+            self._check_version(row, expected_version)
+            await self._soft_delete(row, "delete", author_id, author_name)
+            return await self._entry_or_fail(key)
+
+    async def restore_entry(self, key: str, *, author_id: int | None, author_name: str) -> Entry:
+        """Undelete an entry; Conflict if one of its names was taken meanwhile."""
+        async with self._write():
+            row = await self._fetch(key)
+            if row is None:
+                raise NotFound(f"no entry with key '{key}'")
+            if row["deleted_at"] is None:
+                raise Conflict(f"'{key}' is not deleted")
+            entry = self._entry(row)
+            await self._store_live(entry, row["version"] + 1, "restore", author_id, author_name)
+            return await self._entry_or_fail(key)
+
+    async def revert_entry(
+        self,
+        key: str,
+        revision_id: int,
+        *,
+        expected_version: int | None,
+        author_id: int | None,
+        author_name: str,
+    ) -> Entry:
+        """Write an old revision's content as a new version, undeleting the entry if needed."""
+        async with self._write():
+            rev_row = await self._one(
+                f"SELECT {_REVISION_COLUMNS} FROM revisions "  # noqa: S608
+                "WHERE id = ? AND entry_key = ?",
+                (revision_id, key),
+            )
+            if rev_row is None:
+                raise NotFound(f"no revision r{revision_id} of '{key}'")
+            revision = self._revision(rev_row)
+            if revision.snapshot is None:
+                raise NotFound(f"revision r{revision_id} has no snapshot to revert to")
+            row = await self._fetch(key)
+            if row is None:
+                raise NotFound(f"no entry with key '{key}'")
+            self._check_version(row, expected_version)
+            entry = replace(revision.snapshot, key=key)
+            await self._store_live(
+                entry,
+                row["version"] + 1,
+                "revert",
+                author_id,
+                author_name,
+                f"revert to r{revision_id}",
+            )
+            return await self._entry_or_fail(key)
+
+    # -- history --------------------------------------------------------------------------
+
+    async def history(self, key: str, *, limit: int = 20, offset: int = 0) -> list[Revision]:
+        """Return revisions of `key`, newest first."""
+        async with self._read():
+            rows = await self._all(
+                f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE entry_key = ? "  # noqa: S608
+                "ORDER BY id DESC LIMIT ? OFFSET ?",
+                (key, limit, offset),
+            )
+        return [self._revision(row) for row in rows]
+
+    async def count_revisions(self, key: str) -> int:
+        """Return how many revisions `key` has."""
+        async with self._read():
+            row = await self._one("SELECT COUNT(*) FROM revisions WHERE entry_key = ?", (key,))
+        return int(row[0]) if row else 0
+
+    async def get_revision(self, revision_id: int) -> Revision | None:
+        """Return one revision by id, or None."""
+        async with self._read():
+            row = await self._one(
+                f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE id = ?",  # noqa: S608
+                (revision_id,),
+            )
+        return self._revision(row) if row else None
+
+    # -- import ---------------------------------------------------------------------------
+
+    async def _plan(self, entries: Sequence[Entry], remove_missing: bool) -> ImportPlan:
+        """Compare `entries` with the live store (caller holds the lock or a transaction)."""
+        _reject_duplicate_keys(entries)
+        rows = await self._all(
+            f"SELECT {_ENTRY_COLUMNS} FROM entries e WHERE e.deleted_at IS NULL"  # noqa: S608
+        )
+        live = {row["key"]: entry_to_dict(self._entry(row)) for row in rows}
+        plan = ImportPlan()
+        for entry in entries:
+            if entry.key not in live:
+                plan.added.append(entry.key)
+            elif live[entry.key] == entry_to_dict(entry):
+                plan.unchanged.append(entry.key)
+            else:
+                plan.changed.append(entry.key)
+        if remove_missing:
+            incoming = {entry.key for entry in entries}
+            plan.removed = [key for key in live if key not in incoming]
+        for keys in (plan.added, plan.changed, plan.removed, plan.unchanged):
+            keys.sort()
+        return plan
+
+    async def plan_import(
+        self, entries: Iterable[Entry], *, remove_missing: bool = True
+    ) -> ImportPlan:
+        """Return what `apply_import` would do, without changing anything."""
+        async with self._read():
+            return await self._plan(list(entries), remove_missing)
+
+    async def apply_import(
+        self,
+        entries: Iterable[Entry],
+        *,
+        author_id: int | None,
+        author_name: str,
+        remove_missing: bool = True,
+    ) -> ImportPlan:
+        """Make the store match `entries` in one transaction; any error changes nothing."""
+        entries = list(entries)
+        async with self._write():
+            plan = await self._plan(entries, remove_missing)
+            by_key = {entry.key: entry for entry in entries}
+            written = [by_key[key] for key in (*plan.added, *plan.changed)]
+            # Free every touched name first so an alias may move between entries in one import.
+            for key in (*plan.added, *plan.changed, *plan.removed):
+                await self._delete_names(key)
+            for key in plan.removed:
+                await self._soft_delete(
+                    await self._fetch_live(key), "import", author_id, author_name
+                )
+            for entry in written:
+                row = await self._fetch(entry.key)
+                if row is None:
+                    await self._insert_new(entry, "import", author_id, author_name, names=False)
+                else:
+                    await self._store_live(
+                        entry, row["version"] + 1, "import", author_id, author_name, names=False
+                    )
+            # Names last: uniqueness is judged against the final state, not an intermediate one.
+            for entry in written:
+                await self._insert_names(entry)
+            return plan
+
+    # -- search ---------------------------------------------------------------------------
+
+    async def search(self, text: str, *, limit: int = 10, offset: int = 0) -> list[tuple[str, str]]:
+        """Return (key, snippet) of live entries matching `text`, best first."""
+        query = fts_query(text)
+        if not query:
+            return []
+        async with self._read():
+            rows = await self._all(
+                "SELECT key, snippet(entry_fts, -1, '**', '**', '…', 12) AS snip "
+                "FROM entry_fts WHERE entry_fts MATCH ? "
+                "ORDER BY bm25(entry_fts, 0.0, 10.0, 6.0, 3.0, 1.0), key LIMIT ? OFFSET ?",
+                (query, limit, offset),
+            )
+        return [(row["key"], row["snip"]) for row in rows]
+
+    async def count_search(self, text: str) -> int:
+        """Return how many live entries match `text`."""
+        query = fts_query(text)
+        if not query:
+            return 0
+        async with self._read():
+            row = await self._one(
+                "SELECT COUNT(*) FROM entry_fts WHERE entry_fts MATCH ?", (query,)
+            )
+        return int(row[0]) if row else 0
+
+    # -- usage and misses -----------------------------------------------------------------
+
+    async def record_use(self, key: str) -> None:
+        """Count one successful lookup of `key` today."""
+        day = self._today()
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO usage (entry_key, day, count) VALUES (?, ?, 1) "
+                "ON CONFLICT (entry_key, day) DO UPDATE SET count = count + 1",
+                (key, day),
+            )
+            await conn.execute(
+                "INSERT INTO lookups_daily (day, hits, misses) VALUES (?, 1, 0) "
+                "ON CONFLICT (day) DO UPDATE SET hits = hits + 1",
+                (day,),
+            )
+
+    async def record_miss(self, query: str) -> None:
+        """Count one lookup that found nothing; blank queries are ignored.
+
+        A dismissed miss that happens again starts a fresh count and shows up again.
+        """
+        norm = normalize(query)
+        if not norm:
+            return
+        now, day = self._now(), self._today()
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO misses (norm, query, count, first_at, last_at) "
+                "VALUES (?, ?, 1, ?, ?) ON CONFLICT (norm) DO UPDATE SET "
+                "query = excluded.query, last_at = excluded.last_at, "
+                "count = CASE WHEN dismissed_at IS NULL THEN count + 1 ELSE 1 END, "
+                "first_at = CASE WHEN dismissed_at IS NULL THEN first_at "
+                "ELSE excluded.first_at END, "
+                "dismissed_at = NULL",
+                (norm, query.strip(), now, now),
+            )
+            await conn.execute(
+                "INSERT INTO lookups_daily (day, hits, misses) VALUES (?, 0, 1) "
+                "ON CONFLICT (day) DO UPDATE SET misses = misses + 1",
+                (day,),
+            )
+
+    async def top_misses(self, limit: int = 10) -> list[tuple[str, int]]:
+        """Return the most frequent undismissed misses as (latest query text, count)."""
+        async with self._read():
+            rows = await self._all(
+                "SELECT query, count FROM misses WHERE dismissed_at IS NULL "
+                "ORDER BY count DESC, last_at DESC, norm LIMIT ?",
+                (limit,),
+            )
+        return [(row["query"], int(row["count"])) for row in rows]
+
+    async def dismiss_miss(self, query: str) -> bool:
+        """Hide a miss from top_misses until it happens again; return whether it existed."""
+        norm = normalize(query)
+        async with self._write() as conn:
+            cursor = await conn.execute(
+                "UPDATE misses SET dismissed_at = ? WHERE norm = ? AND dismissed_at IS NULL",
+                (self._now(), norm),
+            )
+            return cursor.rowcount > 0
+
+    async def top_entries(self, limit: int = 10) -> list[tuple[str, int]]:
+        """Return live entry keys by total uses, most used first."""
+        async with self._read():
+            rows = await self._all(
+                "SELECT u.entry_key, SUM(u.count) AS total FROM usage u "
+                "JOIN entries e ON e.key = u.entry_key AND e.deleted_at IS NULL "
+                "GROUP BY u.entry_key ORDER BY total DESC, u.entry_key LIMIT ?",
+                (limit,),
+            )
+        return [(row["entry_key"], int(row["total"])) for row in rows]
+
+    async def daily_counts(self, days: int = 14) -> list[tuple[str, int, int]]:
+        """Return (day, hits, misses) for each of the last `days` days, oldest first, zeros kept."""
+        today = self._clock().astimezone(UTC).date()
+        wanted = [(today - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
+        if not wanted:
+            return []
+        async with self._read():
+            rows = await self._all(
+                "SELECT day, hits, misses FROM lookups_daily WHERE day >= ?", (wanted[0],)
+            )
+        found = {row["day"]: (int(row["hits"]), int(row["misses"])) for row in rows}
+        return [(day, *found.get(day, (0, 0))) for day in wanted]
+
+    async def popularity(self) -> dict[str, int]:
+        """Return total uses per live entry key (entries never used are absent)."""
+        async with self._read():
+            rows = await self._all(
+                "SELECT u.entry_key, SUM(u.count) AS total FROM usage u "
+                "JOIN entries e ON e.key = u.entry_key AND e.deleted_at IS NULL "
+                "GROUP BY u.entry_key"
+            )
+        return {row["entry_key"]: int(row["total"]) for row in rows}
+
+    # -- settings and meta ----------------------------------------------------------------
+
+    async def get_setting(self, guild_id: int, name: str, default: T) -> Any:
+        """Return a guild setting, or `default` when it was never set."""
+        async with self._read():
+            row = await self._one(
+                "SELECT value_json FROM guild_settings WHERE guild_id = ? AND name = ?",
+                (guild_id, name),
+            )
+        return default if row is None else json.loads(row["value_json"])
+
+    async def set_setting(self, guild_id: int, name: str, value: Any) -> None:
+        """Store a JSON-serialisable guild setting."""
+        value_json = json.dumps(value, ensure_ascii=False)
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO guild_settings (guild_id, name, value_json) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id, name) DO UPDATE SET value_json = excluded.value_json",
+                (guild_id, name, value_json),
+            )
+
+    async def guild_settings(self, guild_id: int) -> dict[str, Any]:
+        """Return every stored setting of a guild."""
+        async with self._read():
+            rows = await self._all(
+                "SELECT name, value_json FROM guild_settings WHERE guild_id = ? ORDER BY name",
+                (guild_id,),
+            )
+        return {row["name"]: json.loads(row["value_json"]) for row in rows}
+
+    async def get_meta(self, name: str) -> str | None:
+        """Return a store-wide metadata value, or None."""
+        async with self._read():
+            row = await self._one("SELECT value FROM meta WHERE name = ?", (name,))
+        return None if row is None else str(row["value"])
+
+    async def set_meta(self, name: str, value: str) -> None:
+        """Store a store-wide metadata value."""
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO meta (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
+
+    # -- backup ---------------------------------------------------------------------------
+
+    async def backup(self, dest: str | Path) -> None:
+        """Write a consistent copy of the database to `dest` without blocking other writers."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(_backup_file, self.path, dest)
+
+
+def _reject_duplicate_keys(entries: Sequence[Entry]) -> None:
+    """Raise ValidationError if two entries share a key."""
+    counts = Counter(entry.key for entry in entries)
+    dupes = sorted(key for key, count in counts.items() if count > 1)
+    if dupes:
+        raise ValidationError(
+            f"duplicate keys: {', '.join(dupes)}", problems=[f"duplicate key {k}" for k in dupes]
+        )
+
+
+def _backup_file(source: Path, dest: Path) -> None:
+    """Copy `source` to `dest` with SQLite's online backup API, replacing `dest` atomically."""
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        out = sqlite3.connect(partial)
+        try:
+            src.backup(out)
+        finally:
+            out.close()
+    finally:
+        src.close()
+    # A crash mid-copy leaves only the .partial file; the previous backup stays intact.
+    os.replace(partial, dest)
