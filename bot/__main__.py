@@ -1,0 +1,248 @@
+"""Command line: run the bot, or work on the glossary offline (define, scan, import, export)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.config import DEFAULT_DB_PATH, ConfigError, Settings, load_dotenv_file, load_settings
+from bot.glossary.matcher import Hit, LookupResult
+from bot.glossary.models import GlossaryError
+from bot.glossary.service import CLI_ACTOR, GlossaryService
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+
+
+class CliError(Exception):
+    """A failure the CLI reports as one line on stderr with exit code 2."""
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    return {"key": hit.entry.key, "term": hit.entry.term, "score": round(hit.score, 1)}
+
+
+def result_json(result: LookupResult) -> dict[str, Any]:
+    """Return the stable JSON form of a lookup result."""
+    return {
+        "query": result.query,
+        "match": _hit_json(result.match) if result.match else None,
+        "suggestions": [_hit_json(hit) for hit in result.suggestions],
+    }
+
+
+def _print_result(result: LookupResult, out: TextIO) -> None:
+    from bot.glossary.plaintext import entry_text
+
+    if result.match is None:
+        hint = ", ".join(hit.entry.term for hit in result.suggestions)
+        out.write(
+            f"No entry for {result.query!r}." + (f" Did you mean: {hint}?" if hint else "") + "\n"
+        )
+        return
+    if result.match.kind != "exact":
+        out.write(f"(showing {result.match.entry.term} for {result.query!r})\n")
+    out.write(entry_text(result.match.entry).rstrip("\n") + "\n")
+
+
+async def cmd_define(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
+    """Print the entries matching the query, or one JSON object per stdin line."""
+    if args.query == ["-"]:
+        for line in sys.stdin:
+            result = service.lookup(line.rstrip("\r\n"))
+            if args.json:
+                out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+            else:
+                _print_result(result, out)
+        return EXIT_OK
+    query = " ".join(args.query).strip()
+    if not query:
+        raise CliError("define needs a query, e.g. `python -m bot define kaggle`")
+    result = service.lookup(query)
+    if args.json:
+        out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+    else:
+        _print_result(result, out)
+    return EXIT_OK
+
+
+def _read_messages(lines: Iterable[str]) -> Iterable[str]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            message = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CliError(f"stdin line {number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(message, str):
+            raise CliError(
+                f"stdin line {number}: expected a JSON string, got {type(message).__name__}"
+            )
+        yield message
+
+
+async def cmd_scan(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
+    """Print which entries each stdin message (one JSON string per line) would trigger."""
+    for message in _read_messages(sys.stdin):
+        triggers = service.scan(message, args.mode)
+        if args.json:
+            found = [{"key": entry.key, "term": entry.term} for entry in triggers]
+            out.write(
+                json.dumps({"message": message, "triggers": found}, ensure_ascii=False) + "\n"
+            )
+        else:
+            out.write((", ".join(entry.term for entry in triggers) or "-") + "\n")
+        out.flush()
+    return EXIT_OK
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from None
+
+
+async def cmd_import(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
+    """Validate a YAML glossary and make the store equal to it (or show what would change)."""
+    entries, plan = await service.plan_import(_read_file(args.file))
+    if not args.dry_run:
+        plan = await service.apply_import(entries, CLI_ACTOR)
+    verb = "would be" if args.dry_run else "were"
+    for label, keys in (
+        ("added", plan.added),
+        ("changed", plan.changed),
+        ("removed", plan.removed),
+    ):
+        out.write(f"{len(keys)} {verb} {label}" + (": " + ", ".join(keys) if keys else "") + "\n")
+    out.write(f"{len(plan.unchanged)} unchanged\n")
+    return EXIT_OK
+
+
+async def cmd_export(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
+    """Write the glossary as YAML to a file or stdout."""
+    text = service.export()
+    if args.file in (None, "-"):
+        out.write(text)
+        return EXIT_OK
+    try:
+        Path(args.file).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {args.file}: {exc.strerror}") from None
+    return EXIT_OK
+
+
+async def cmd_backup(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
+    """Copy the live database to a file with SQLite's online backup."""
+    dest = Path(args.file)
+    if dest.resolve() == Path(service.repo.path).resolve():
+        raise CliError("the backup file must not be the database itself")
+    try:
+        await service.repo.backup(dest)
+    except OSError as exc:
+        raise CliError(f"cannot write {dest}: {exc.strerror}") from None
+    out.write(f"Backed up {len(service.entries)} entries to {dest}\n")
+    return EXIT_OK
+
+
+Handler = Callable[[GlossaryService, argparse.Namespace, TextIO], Coroutine[Any, Any, int]]
+
+
+async def _with_service(settings: Settings, handler: Handler, args: argparse.Namespace) -> int:
+    service = await GlossaryService.open(settings.db_path)
+    try:
+        return await handler(service, args, sys.stdout)
+    finally:
+        await service.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="start the Discord bot (the default)")
+    define = sub.add_parser("define", help="look up a term")
+    define.add_argument("--json", action="store_true", help="print one JSON object per query")
+    define.add_argument("query", nargs="+", help="the query, or - to read one query per stdin line")
+    define.set_defaults(handler=cmd_define)
+    scan = sub.add_parser(
+        "scan", help="show which chat messages (JSON strings on stdin) trigger replies"
+    )
+    scan.add_argument("--json", action="store_true")
+    scan.add_argument("--mode", choices=("question", "mention", "off"), default="question")
+    scan.set_defaults(handler=cmd_scan)
+    imp = sub.add_parser("import", help="replace the glossary with a YAML file")
+    imp.add_argument("file", help="a YAML file in the data/glossary.yaml format, or - for stdin")
+    imp.add_argument("--dry-run", action="store_true", help="only print what would change")
+    imp.set_defaults(handler=cmd_import)
+    exp = sub.add_parser("export", help="write the glossary as YAML")
+    exp.add_argument("file", nargs="?", help="output file (stdout when omitted)")
+    exp.set_defaults(handler=cmd_export)
+    backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
+    backup.add_argument("file")
+    backup.set_defaults(handler=cmd_backup)
+    invite = sub.add_parser("invite", help="print the URL that adds the bot to a server")
+    invite.add_argument(
+        "--client-id", type=int, help="the application id (read from the token if omitted)"
+    )
+    return parser
+
+
+def _report(problem: str, details: Sequence[str] = ()) -> None:
+    sys.stderr.write(f"error: {problem}\n")
+    for line in details:
+        sys.stderr.write(f"  - {line}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return the exit code."""
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    load_dotenv_file()
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+        if command == "run":
+            from bot.runner import run_bot
+
+            return run_bot(settings)
+        if command == "invite":
+            from bot.runner import invite_url
+
+            print(invite_url(settings, args.client_id))
+            return EXIT_OK
+        return asyncio.run(_with_service(settings, args.handler, args))
+    except (CliError, ConfigError) as exc:
+        _report(str(exc))
+        return EXIT_BAD_INPUT
+    except GlossaryError as exc:
+        _report(exc.message, exc.problems)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # The reader of our stdout went away (e.g. `| head`); that is not an error.
+        return EXIT_OK
+    except (OSError, sqlite3.Error) as exc:
+        # The database file cannot be opened or written (permissions, full disk, not SQLite).
+        _report(f"database {os.environ.get('GLOSSARY_DB') or DEFAULT_DB_PATH}: {exc}")
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

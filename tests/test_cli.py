@@ -1,0 +1,290 @@
+"""The offline CLI contract, exercised through real subprocesses on real SQLite files."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(
+    *args: str, db: Path, stdin: str | bytes | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `python -m bot ARGS` with GLOSSARY_DB set and no Discord token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env["GLOSSARY_DB"] = str(db)
+    env["PYTHONPATH"] = str(ROOT)
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=data,
+        capture_output=True,
+        env=env,
+        cwd=cwd or ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+def entry_count(db: Path) -> int:
+    """Return the number of live entries in a database file."""
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM entries WHERE deleted_at IS NULL").fetchone()[0]
+
+
+def revision_count(db: Path) -> int:
+    """Return the number of revisions in a database file."""
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM revisions").fetchone()[0]
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "glossary.db"
+
+
+def test_define_prints_the_entry(db: Path) -> None:
+    proc = run_cli("define", "kaggle", db=db)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    assert "Kaggle" in out
+    assert "30 hours" in out
+    assert proc.stderr.decode().count("Traceback") == 0
+
+
+def test_define_json_contract(db: Path) -> None:
+    proc = run_cli("define", "--json", "kagle", db=db)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert set(data) == {"query", "match", "suggestions"}
+    assert data["query"] == "kagle"
+    assert data["match"]["key"] == "kaggle"
+    assert set(data["match"]) == {"key", "term", "score"}
+    assert isinstance(data["match"]["score"], int | float)
+    assert all(set(item) == {"key", "term", "score"} for item in data["suggestions"])
+
+
+def test_define_json_no_match(db: Path) -> None:
+    proc = run_cli("define", "--json", "pizza", db=db)
+    assert proc.returncode == 0
+    assert json.loads(proc.stdout)["match"] is None
+
+
+def test_define_stdin_one_object_per_line_in_order(db: Path) -> None:
+    queries = ["kaggle", "colab", "pizza", "", "what is hags?", "optimiser"]
+    proc = run_cli("define", "--json", "-", db=db, stdin="\n".join(queries) + "\n")
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [line["query"] for line in lines] == queries
+    keys = [line["match"]["key"] if line["match"] else None for line in lines]
+    assert keys == ["kaggle", "google-colab", None, None, "hags", "optim"]
+
+
+def test_define_without_query_is_bad_usage(db: Path) -> None:
+    proc = run_cli("define", "  ", db=db)
+    assert proc.returncode == 2
+    assert b"Traceback" not in proc.stderr
+    assert proc.stderr.strip()
+
+
+def test_unknown_command_is_bad_usage(db: Path) -> None:
+    proc = run_cli("frobnicate", db=db)
+    assert proc.returncode == 2
+    assert b"Traceback" not in proc.stderr
+
+
+def test_export_import_export_is_byte_identical(db: Path, tmp_path: Path) -> None:
+    first = run_cli("export", db=db)
+    assert first.returncode == 0, first.stderr
+    path = tmp_path / "export.yaml"
+    path.write_bytes(first.stdout)
+    imported = run_cli("import", str(path), db=tmp_path / "other.db")
+    assert imported.returncode == 0, imported.stderr
+    second = run_cli("export", db=tmp_path / "other.db")
+    assert second.stdout == first.stdout
+
+
+def test_export_to_file(db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.yaml"
+    proc = run_cli("export", str(out), db=db)
+    assert proc.returncode == 0, proc.stderr
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert len(data["entries"]) == 26
+
+
+def test_import_dry_run_reports_and_changes_nothing(db: Path, tmp_path: Path) -> None:
+    exported = yaml.safe_load(run_cli("export", db=db).stdout)
+    before = revision_count(db)
+    entries = [item for item in exported["entries"] if item["key"] != "fork"]
+    entries[0]["summary"] = "A changed summary."
+    entries.append(
+        {**entries[1], "key": "new-term", "term": "New Term", "aliases": [], "related": []}
+    )
+    path = tmp_path / "changed.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, "entries": entries}), encoding="utf-8")
+    proc = run_cli("import", str(path), "--dry-run", db=db)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    assert "1 would be added: new-term" in out
+    assert f"1 would be changed: {entries[0]['key']}" in out
+    assert "1 would be removed: fork" in out
+    assert revision_count(db) == before
+    assert entry_count(db) == 26
+
+
+def test_import_applies_with_history(db: Path, tmp_path: Path) -> None:
+    exported = yaml.safe_load(run_cli("export", db=db).stdout)
+    exported["entries"] = [item for item in exported["entries"] if item["key"] != "fork"]
+    path = tmp_path / "fewer.yaml"
+    path.write_text(yaml.safe_dump(exported), encoding="utf-8")
+    before = revision_count(db)
+    proc = run_cli("import", str(path), db=db)
+    assert proc.returncode == 0, proc.stderr
+    assert entry_count(db) == 25
+    assert revision_count(db) == before + 1
+    assert json.loads(run_cli("define", "--json", "fork", db=db).stdout)["match"] is None
+
+
+BAD_IMPORTS: dict[str, bytes] = {
+    "invalid utf-8": b"version: 1\nentries:\n- key: x\xff\xfe\n",
+    "yaml bomb": (
+        b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        b"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+    ),
+    "syntax error": b"version: 1\nentries: [\n  - key: x\n",
+    "not a mapping": b"- just\n- a list\n",
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_IMPORTS))
+def test_bad_import_changes_nothing(name: str, db: Path, tmp_path: Path) -> None:
+    run_cli("export", db=db)
+    before = (entry_count(db), revision_count(db))
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(BAD_IMPORTS[name])
+    proc = run_cli("import", str(path), db=db)
+    assert proc.returncode == 2
+    assert b"Traceback" not in proc.stderr
+    assert proc.stderr.strip()
+    assert (entry_count(db), revision_count(db)) == before
+
+
+def test_import_lists_every_problem_with_its_key(db: Path, tmp_path: Path) -> None:
+    exported = yaml.safe_load(run_cli("export", db=db).stdout)
+    entries = exported["entries"]
+    entries[0]["aliases"] = [*entries[0]["aliases"], entries[1]["term"]]  # duplicate name
+    del entries[2]["summary"]  # missing field
+    entries[3]["term"] = "x" * 10_000  # too long
+    entries.append(dict(entries[4]))  # duplicate key
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(exported), encoding="utf-8")
+    before = revision_count(db)
+    proc = run_cli("import", str(path), db=db)
+    assert proc.returncode == 2
+    err = proc.stderr.decode()
+    for entry in (entries[0], entries[2], entries[3], entries[4]):
+        assert entry["key"] in err
+    assert revision_count(db) == before
+
+
+def test_import_missing_file(db: Path) -> None:
+    proc = run_cli("import", "/nonexistent/file.yaml", db=db)
+    assert proc.returncode == 2
+    assert b"cannot read" in proc.stderr
+
+
+def test_scan_json_contract(db: Path) -> None:
+    messages = ["what is HAGS?", "I disabled HAGS and it fixed it", "line one\nwhat's colab?"]
+    stdin = "".join(json.dumps(message) + "\n" for message in messages)
+    proc = run_cli("scan", "--json", db=db, stdin=stdin)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [line["message"] for line in lines] == messages
+    assert [[t["key"] for t in line["triggers"]] for line in lines] == [
+        ["hags"],
+        [],
+        ["google-colab"],
+    ]
+    assert all(set(t) == {"key", "term"} for line in lines for t in line["triggers"])
+
+
+def test_scan_mention_mode(db: Path) -> None:
+    proc = run_cli(
+        "scan", "--json", "--mode", "mention", db=db, stdin=json.dumps("I disabled HAGS") + "\n"
+    )
+    assert [t["key"] for t in json.loads(proc.stdout)["triggers"]] == ["hags"]
+
+
+def test_scan_rejects_non_json_lines(db: Path) -> None:
+    proc = run_cli("scan", "--json", db=db, stdin="not json\n")
+    assert proc.returncode == 2
+    assert b"line 1" in proc.stderr
+    assert b"Traceback" not in proc.stderr
+
+
+def test_backup_copies_the_database(db: Path, tmp_path: Path) -> None:
+    run_cli("export", db=db)
+    dest = tmp_path / "backup.db"
+    proc = run_cli("backup", str(dest), db=db)
+    assert proc.returncode == 0, proc.stderr
+    assert entry_count(dest) == entry_count(db) == 26
+
+
+def test_commands_need_no_token_and_use_default_db(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "GLOSSARY_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "define", "--json", "cuda"],
+        capture_output=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["match"]["key"] == "cuda"
+    assert (tmp_path / "glossary.db").exists()
+
+
+def test_run_without_token_explains(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        capture_output=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert b"DISCORD_TOKEN" in proc.stderr
+    assert b"Traceback" not in proc.stderr
+
+
+def test_invite_url_has_the_needed_permissions(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "invite", "--client-id", "1234"],
+        capture_output=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    url = proc.stdout.decode().strip()
+    assert "client_id=1234" in url
+    assert "applications.commands" in url
+    assert "permissions=" in url
