@@ -1,0 +1,406 @@
+"""Validate glossary data (one entry mapping or a whole document) before it becomes an Entry.
+
+Every check reports a user-facing problem string prefixed with the entry key, so a
+moderator fixing a file or an edit sees every mistake at once instead of one per attempt.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+from bot.glossary.models import CATEGORIES
+from bot.glossary.text import normalize
+
+KEY_MAX = 64
+TERM_MAX = 80
+ALIAS_MAX = 80
+MAX_ALIASES = 40
+SUMMARY_MAX = 200
+TEXT_MAX = 1000
+ENTRY_TEXT_MAX = 4500
+MAX_BLOCKS = 30
+MAX_DEPTH = 3
+MAX_RELATED = 10
+MAX_LINKS = 5
+LINK_LABEL_MAX = 80
+URL_MAX = 512
+DOCUMENT_VERSION = 1
+
+KEY_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+ENTRY_FIELDS = (
+    "key",
+    "term",
+    "aliases",
+    "summary",
+    "category",
+    "related",
+    "links",
+    "autoreply",
+    "body",
+)
+REQUIRED_FIELDS = ("key", "term", "summary")
+DOCUMENT_FIELDS = ("version", "entries")
+
+# Each block shape: (required keys, optional keys); mirrors codec.block_from_data.
+_BLOCK_SHAPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "paragraph": (frozenset({"paragraph"}), frozenset()),
+    "bullets": (frozenset({"bullets"}), frozenset()),
+    "steps": (frozenset({"steps"}), frozenset({"title"})),
+    "examples": (frozenset({"examples"}), frozenset()),
+    "note": (frozenset({"note"}), frozenset({"label"})),
+    "pros/cons": (frozenset({"pros", "cons"}), frozenset({"intro"})),
+}
+_SHAPE_OF_KEY = {key: shape for shape, (required, _) in _BLOCK_SHAPES.items() for key in required}
+_BULLET_FIELDS = frozenset({"text", "examples", "items"})
+# Cc: control characters; Cf: zero-width and bidi overrides; Cs: lone surrogates from escapes.
+_BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+
+
+def _describe(value: object) -> str:
+    """Return a short human name for the type of a YAML value."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true/false (put it in quotes if you meant text)"
+    if isinstance(value, int | float):
+        return "a number (put it in quotes if you meant text)"
+    if isinstance(value, datetime.date):
+        return "a date (put it in quotes if you meant text)"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _bad_character(text: str, *, multiline: bool) -> str | None:
+    """Return the first forbidden character of text, or None."""
+    for char in text:
+        if char == "\n" and multiline:
+            continue
+        if unicodedata.category(char) in _BAD_CATEGORIES:
+            return char
+    return None
+
+
+def usable_key(value: object) -> bool:
+    """Return whether value is a well-formed entry key."""
+    return isinstance(value, str) and len(value) <= KEY_MAX and bool(KEY_PATTERN.fullmatch(value))
+
+
+def _is_web_url(url: str) -> bool:
+    """Return whether url is an absolute http(s) address without spaces."""
+    if any(char.isspace() for char in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+class _EntryCheck:
+    """Collect the problems of one entry mapping."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.problems: list[str] = []
+        self.text_total = 0
+
+    def add(self, message: str) -> None:
+        """Record one problem, prefixed with the entry label."""
+        self.problems.append(f"{self.label}: {message}")
+
+    def text(
+        self,
+        value: object,
+        field: str,
+        limit: int,
+        *,
+        multiline: bool = False,
+        optional: bool = False,
+        counted: bool = False,
+    ) -> str | None:
+        """Check one text value; return it when it is a non-blank string."""
+        if not isinstance(value, str):
+            self.add(f"{field} must be text, not {_describe(value)}")
+            return None
+        if counted:
+            self.text_total += len(value)
+        if not value.strip():
+            if not optional:
+                self.add(f"{field} is empty")
+            return None
+        if len(value) > limit:
+            self.add(f"{field} is longer than {limit} characters ({len(value)})")
+        bad = _bad_character(value, multiline=multiline)
+        if bad == "\n":
+            self.add(f"{field} must be a single line")
+        elif bad is not None:
+            self.add(f"{field} contains a control or invisible character (U+{ord(bad):04X})")
+        return value
+
+    def sequence(
+        self, value: object, field: str, limit: int, *, non_empty: bool = False
+    ) -> list[Any]:
+        """Check that value is a list of at most limit items; return it or []."""
+        if not isinstance(value, list):
+            self.add(f"{field} must be a list, not {_describe(value)}")
+            return []
+        if non_empty and not value:
+            self.add(f"{field} is an empty list")
+        if len(value) > limit:
+            self.add(f"{field} has {len(value)} items; the limit is {limit}")
+        return value
+
+    def texts(self, value: object, field: str, *, non_empty: bool = True) -> None:
+        """Check a list of counted body texts (steps, examples, pros, cons)."""
+        for index, item in enumerate(self.sequence(value, field, MAX_BLOCKS, non_empty=non_empty)):
+            self.text(item, f"{field}[{index}]", TEXT_MAX, counted=True)
+
+    def bullet(self, value: object, field: str, depth: int) -> None:
+        """Check one bullet (text or mapping) and its children."""
+        if isinstance(value, str):
+            self.text(value, field, TEXT_MAX, counted=True)
+            return
+        if not isinstance(value, dict):
+            self.add(f"{field} must be text or a mapping with 'text', not {_describe(value)}")
+            return
+        for name in sorted(set(map(str, value)) - _BULLET_FIELDS):
+            self.add(f"{field} has unknown field '{name}' (allowed: text, examples, items)")
+        if "text" not in value:
+            self.add(f"{field} is missing 'text'")
+        else:
+            self.text(value["text"], f"{field}.text", TEXT_MAX, counted=True)
+        if "examples" in value:
+            self.texts(value["examples"], f"{field}.examples")
+        if "items" in value:
+            children = self.sequence(value["items"], f"{field}.items", MAX_BLOCKS, non_empty=True)
+            if children and depth >= MAX_DEPTH:
+                self.add(f"{field}.items: bullets are nested deeper than {MAX_DEPTH} levels")
+                return
+            for index, child in enumerate(children):
+                self.bullet(child, f"{field}.items[{index}]", depth + 1)
+
+    def block(self, value: object, field: str) -> None:
+        """Check one body block against the shapes codec.block_from_data reads."""
+        if not isinstance(value, dict):
+            self.add(f"{field} must be a mapping like {{paragraph: ...}}, not {_describe(value)}")
+            return
+        keys = set(map(str, value))
+        shapes = sorted({_SHAPE_OF_KEY[key] for key in keys if key in _SHAPE_OF_KEY})
+        if not shapes:
+            self.add(
+                f"{field} must have one of: paragraph, bullets, steps, examples, note, pros/cons"
+            )
+            return
+        if len(shapes) > 1:
+            self.add(f"{field} mixes {' and '.join(shapes)}; put each in its own block")
+            return
+        shape = shapes[0]
+        required, optional = _BLOCK_SHAPES[shape]
+        for name in sorted(keys - required - optional):
+            self.add(f"{field}: '{name}' is not allowed in a {shape} block")
+        for name in sorted(required - keys):
+            self.add(f"{field}: a {shape} block needs '{name}'")
+        if "paragraph" in value:
+            self.text(
+                value["paragraph"], f"{field}.paragraph", TEXT_MAX, multiline=True, counted=True
+            )
+        if "bullets" in value:
+            items = self.sequence(value["bullets"], f"{field}.bullets", MAX_BLOCKS, non_empty=True)
+            for index, item in enumerate(items):
+                self.bullet(item, f"{field}.bullets[{index}]", 1)
+        if "steps" in value:
+            self.texts(value["steps"], f"{field}.steps")
+        if "examples" in value:
+            self.texts(value["examples"], f"{field}.examples")
+        if "note" in value:
+            self.text(value["note"], f"{field}.note", TEXT_MAX, multiline=True, counted=True)
+        # Empty decorations are allowed: codec writes `label: ''` for an unlabelled note.
+        for name in ("title", "label", "intro"):
+            if name in value:
+                self.text(value[name], f"{field}.{name}", TEXT_MAX, optional=True, counted=True)
+        for name in ("pros", "cons"):
+            if name in value:
+                self.texts(value[name], f"{field}.{name}", non_empty=False)
+        if shape == "pros/cons" and not value.get("pros") and not value.get("cons"):
+            self.add(f"{field}: a pros/cons block needs at least one pro or con")
+
+    def term(self, term: object) -> None:
+        """Check the display term."""
+        if self.text(term, "term", TERM_MAX, counted=True) and not normalize(str(term)):
+            self.add("term has no letters or digits")
+
+    def aliases(self, value: object, term: object) -> None:
+        """Check aliases: text, distinct from each other and from the term once normalized."""
+        term_name = normalize(term) if isinstance(term, str) else ""
+        seen = {term_name} if term_name else set()
+        for index, alias in enumerate(self.sequence(value, "aliases", MAX_ALIASES)):
+            field = f"aliases[{index}]"
+            if not self.text(alias, field, ALIAS_MAX):
+                continue
+            name = normalize(alias)
+            if not name:
+                self.add(f"{field} {alias!r} has no letters or digits")
+            elif name == term_name:
+                self.add(f"{field} {alias!r} is the same as the term")
+            elif name in seen:
+                self.add(f"{field} {alias!r} repeats another alias")
+            seen.add(name)
+
+    def related(self, value: object, key: object) -> None:
+        """Check related keys: well formed, not the entry itself, not repeated."""
+        seen: set[str] = set()
+        for index, target in enumerate(self.sequence(value, "related", MAX_RELATED)):
+            field = f"related[{index}]"
+            if not usable_key(target):
+                self.add(f"{field} must be an entry key like google-colab, not {target!r}")
+            elif target == key:
+                self.add(f"{field} points to the entry itself")
+            elif target in seen:
+                self.add(f"{field} {target!r} is listed twice")
+            else:
+                seen.add(target)
+
+    def links(self, value: object) -> None:
+        """Check links: each a {label, url} mapping with an http(s) URL."""
+        for index, link in enumerate(self.sequence(value, "links", MAX_LINKS)):
+            field = f"links[{index}]"
+            if not isinstance(link, dict) or set(map(str, link)) != {"label", "url"}:
+                self.add(f"{field} must be a mapping with exactly 'label' and 'url'")
+                continue
+            self.text(link["label"], f"{field}.label", LINK_LABEL_MAX)
+            url = self.text(link["url"], f"{field}.url", URL_MAX)
+            if url and not _is_web_url(url):
+                self.add(f"{field}.url {url!r} must be an http:// or https:// address")
+
+
+def _entry_label(data: object, where: str) -> str:
+    """Return the prefix for an entry's problems: its key when usable."""
+    if isinstance(data, dict) and usable_key(data.get("key")):
+        return str(data["key"])
+    return where or "entry"
+
+
+def validate_entry_dict(data: object, *, where: str = "") -> list[str]:
+    """Return every problem of one entry mapping; an empty list means it is valid."""
+    check = _EntryCheck(_entry_label(data, where))
+    if not isinstance(data, dict):
+        check.add(f"an entry must be a mapping of fields, not {_describe(data)}")
+        return check.problems
+    for name in sorted(set(map(str, data)) - set(ENTRY_FIELDS)):
+        check.add(f"unknown field '{name}' (allowed: {', '.join(ENTRY_FIELDS)})")
+    for name in REQUIRED_FIELDS:
+        if name not in data:
+            check.add(f"missing required field '{name}'")
+
+    key = data.get("key")
+    if "key" in data and check.text(key, "key", KEY_MAX) and not KEY_PATTERN.fullmatch(key):
+        check.add(
+            f"key {key!r} must be lowercase letters and digits joined by single hyphens "
+            "(like google-colab)"
+        )
+    term = data.get("term")
+    if "term" in data:
+        check.term(term)
+    if "summary" in data:
+        check.text(data["summary"], "summary", SUMMARY_MAX, counted=True)
+    category = data.get("category")
+    if category is not None and category not in CATEGORIES:
+        check.add(f"category {category!r} is not one of: {', '.join(CATEGORIES)}")
+    if data.get("aliases") is not None:
+        check.aliases(data["aliases"], term)
+    if data.get("related") is not None:
+        check.related(data["related"], key)
+    if data.get("links") is not None:
+        check.links(data["links"])
+    if "autoreply" in data and not isinstance(data["autoreply"], bool):
+        check.add(f"autoreply must be true or false, not {_describe(data['autoreply'])}")
+    if data.get("body") is not None:
+        for index, block in enumerate(check.sequence(data["body"], "body", MAX_BLOCKS)):
+            check.block(block, f"body[{index}]")
+
+    if check.text_total > ENTRY_TEXT_MAX:
+        check.add(
+            f"term, summary and body together are longer than {ENTRY_TEXT_MAX} characters "
+            f"({check.text_total})"
+        )
+    return check.problems
+
+
+def _names(entry: dict[str, Any]) -> Iterator[str]:
+    """Yield the normalized term and aliases of an entry mapping, skipping malformed ones."""
+    names = [entry.get("term")]
+    if isinstance(entry.get("aliases"), list):
+        names.extend(entry["aliases"])
+    for name in names:
+        if isinstance(name, str) and normalize(name):
+            yield normalize(name)
+
+
+def validate_document(data: object) -> list[str]:
+    """Return every problem of a whole glossary document {version: 1, entries: [...]}."""
+    if data is None:
+        return ["the document is empty; expected 'version: 1' and 'entries:'"]
+    if not isinstance(data, dict):
+        return [
+            f"the document must be a mapping with 'version' and 'entries', not {_describe(data)}"
+        ]
+    problems = [
+        f"unknown top-level field '{name}' (allowed: version, entries)"
+        for name in sorted(set(map(str, data)) - set(DOCUMENT_FIELDS))
+    ]
+    version = data.get("version")
+    if version != DOCUMENT_VERSION or isinstance(version, bool):
+        problems.append(f"version must be {DOCUMENT_VERSION}, not {version!r}")
+    if "entries" not in data:
+        problems.append("missing 'entries' (the list of glossary entries)")
+        return problems
+    entries = data["entries"]
+    if not isinstance(entries, list):
+        problems.append(f"entries must be a list, not {_describe(entries)}")
+        return problems
+
+    for index, entry in enumerate(entries):
+        problems.extend(validate_entry_dict(entry, where=f"entries[{index}]"))
+
+    keyed = [
+        (index, entry)
+        for index, entry in enumerate(entries)
+        if isinstance(entry, dict) and usable_key(entry.get("key"))
+    ]
+    first_index: dict[str, int] = {}
+    for index, entry in keyed:
+        key = entry["key"]
+        if key in first_index:
+            problems.append(
+                f"{key}: duplicate key (entries[{first_index[key]}] and entries[{index}])"
+            )
+        else:
+            first_index[key] = index
+
+    owner: dict[str, str] = {}
+    for _, entry in keyed:
+        key = entry["key"]
+        for name in dict.fromkeys(_names(entry)):
+            other = owner.setdefault(name, key)
+            if other != key:
+                problems.append(f"{key}: name {name!r} is used by both {other} and {key}")
+
+    for _, entry in keyed:
+        related = entry.get("related")
+        if not isinstance(related, list):
+            continue
+        for target in related:
+            if usable_key(target) and target != entry["key"] and target not in first_index:
+                problems.append(f"{entry['key']}: related key {target!r} does not exist")
+    return problems

@@ -1,0 +1,174 @@
+"""Read and write the YAML glossary document (data/glossary.yaml and /glossary import/export)."""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent, CollectionStartEvent, NodeEvent
+
+from bot.glossary import codec
+from bot.glossary.models import Entry, GlossaryError, ValidationError
+from bot.glossary.schema import DOCUMENT_VERSION, validate_document
+
+MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
+# Deeper than any valid entry (bullets nest 3 levels); stops recursion bombs early.
+MAX_YAML_DEPTH = 20
+
+HEADER = (
+    "# RVC glossary: the seed loaded on first start and the /glossary import-export format.\n"
+    "# Canonical form written by bot.glossary.yamlio.dump_document; keep entries sorted by key.\n"
+)
+
+
+class _RefusedYAML(yaml.MarkedYAMLError):
+    """A YAML feature we refuse (anchors, aliases, duplicate keys, deep nesting)."""
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader without anchors or aliases, duplicate keys or deep nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        """Refuse anchors and aliases before they expand (billion laughs), and deep nesting."""
+        event = self.peek_event()
+        if isinstance(event, AliasEvent) or (
+            isinstance(event, NodeEvent) and event.anchor is not None
+        ):
+            raise _RefusedYAML(
+                problem="YAML anchors and aliases (& and *) are not allowed",
+                problem_mark=event.start_mark,
+            )
+        nested = isinstance(event, CollectionStartEvent)
+        if nested:
+            self._depth += 1
+            if self._depth > MAX_YAML_DEPTH:
+                raise _RefusedYAML(
+                    problem=f"nesting deeper than {MAX_YAML_DEPTH} levels is not allowed",
+                    problem_mark=event.start_mark,
+                )
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            if nested:
+                self._depth -= 1
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Refuse a mapping that repeats a key; YAML would silently keep the last one."""
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, str | int | float | bool) or key is None:
+                if key in seen:
+                    raise _RefusedYAML(
+                        problem=f"the field {key!r} appears twice in the same mapping",
+                        problem_mark=key_node.start_mark,
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that indents lists under their key and writes multi-line text as blocks."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        """Indent block sequences inside mappings, for readability."""
+        super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    """Write multi-line text as a literal block, anything else plain or quoted as needed."""
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _parse(raw: bytes | str) -> object:
+    """Return the parsed YAML of raw, or raise ValidationError naming what is wrong."""
+    size = len(raw) if isinstance(raw, bytes) else len(raw.encode("utf-8", "surrogatepass"))
+    if size > MAX_DOCUMENT_BYTES:
+        limit = MAX_DOCUMENT_BYTES // (1024 * 1024)
+        raise _invalid([f"the document is {size} bytes; the limit is {limit} MB"])
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            byte = raw[error.start]
+            raise _invalid(
+                [f"the document is not valid UTF-8 (byte 0x{byte:02X} at offset {error.start})"]
+            ) from None
+    text = raw.removeprefix("\ufeff")
+    try:
+        # _SafeLoader is a SafeLoader: no arbitrary Python objects are built.
+        return yaml.load(text, Loader=_SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        what = error.problem or error.context or "invalid YAML"
+        kind = "YAML not allowed" if isinstance(error, _RefusedYAML) else "YAML syntax error"
+        raise _invalid([f"{kind}{where}: {what}"]) from None
+    except yaml.YAMLError as error:
+        raise _invalid([f"YAML error: {error}"]) from None
+
+
+def _invalid(problems: list[str]) -> ValidationError:
+    """Return a ValidationError whose message names the first problem and counts the rest."""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return ValidationError(f"Invalid glossary document: {problems[0]}{more}", problems=problems)
+
+
+def load_document(raw: bytes | str) -> list[Entry]:
+    """Return the entries of a YAML glossary document, or raise ValidationError listing problems."""
+    data = _parse(raw)
+    problems = validate_document(data)
+    if problems:
+        raise _invalid(problems)
+    assert isinstance(data, dict)  # validate_document guarantees the shape
+    return [codec.entry_from_dict(item) for item in data["entries"]]
+
+
+def dump_document(entries: Iterable[Entry]) -> str:
+    """Return the canonical YAML text of entries: fixed header, sorted by key, deterministic."""
+    document = {
+        "version": DOCUMENT_VERSION,
+        "entries": [codec.entry_to_dict(entry) for entry in sorted(entries, key=lambda e: e.key)],
+    }
+    body = yaml.dump(
+        document,
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1_000_000,
+        indent=2,
+    )
+    return HEADER + body
+
+
+def default_seed_path() -> Path:
+    """Return data/glossary.yaml from the source checkout, else from the installed package."""
+    checkout = Path(__file__).resolve().parents[2] / "data" / "glossary.yaml"
+    if checkout.exists():
+        return checkout
+    return Path(str(importlib.resources.files("data") / "glossary.yaml"))
+
+
+def load_seed(path: Path | None = None) -> list[Entry]:
+    """Return the entries of the seed file (the shipped one unless path is given)."""
+    path = path or default_seed_path()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise GlossaryError(f"Cannot read glossary file {path}: {error.strerror}") from None
+    try:
+        return load_document(raw)
+    except ValidationError as error:
+        raise ValidationError(f"{path}: {error.message}", problems=error.problems) from None
