@@ -284,6 +284,21 @@ class _EntryCheck:
                 self.add(f"{field}.url {url!r} must be an http:// or https:// address")
 
 
+def _rendered_size_problem(data: dict[str, Any]) -> str | None:
+    """Return a problem when the formatted entry would not fit one Discord message."""
+    # Imported here: plaintext and codec build on this module's neighbours, not the reverse.
+    from bot.glossary.codec import entry_from_dict
+    from bot.glossary.plaintext import MARKDOWN_BUDGET, markdown_size
+
+    size = markdown_size(entry_from_dict(data))
+    if size > MARKDOWN_BUDGET:
+        return (
+            f"the formatted entry takes {size} characters, more than the {MARKDOWN_BUDGET} "
+            "that fit in one Discord message (many short items add bullet markup)"
+        )
+    return None
+
+
 def _entry_label(data: object, where: str) -> str:
     """Return the prefix for an entry's problems: its key when usable."""
     if isinstance(data, dict) and usable_key(data.get("key")):
@@ -334,6 +349,8 @@ def validate_entry_dict(data: object, *, where: str = "") -> list[str]:
             f"term, summary and body together are longer than {ENTRY_TEXT_MAX} characters "
             f"({check.text_total})"
         )
+    if not check.problems and (problem := _rendered_size_problem(data)):
+        check.add(problem)
     return check.problems
 
 

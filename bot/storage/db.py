@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from pathlib import Path
 
 import aiosqlite
 
 BUSY_TIMEOUT_MS = 10_000
+
+
+async def _enable_wal(conn: aiosqlite.Connection) -> None:
+    """Switch to WAL, retrying while another process holds the lock the switch needs."""
+    # Changing the journal mode can fail with SQLITE_BUSY without consulting the busy
+    # handler, e.g. when two processes open a brand-new file at the same moment.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 async def connect(path: str | Path) -> aiosqlite.Connection:
@@ -21,7 +38,7 @@ async def connect(path: str | Path) -> aiosqlite.Connection:
         conn.row_factory = sqlite3.Row
         # busy_timeout first, so switching to WAL waits for a concurrent opener.
         await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await conn.execute("PRAGMA journal_mode = WAL")
+        await _enable_wal(conn)
         await conn.execute("PRAGMA synchronous = NORMAL")
         await conn.execute("PRAGMA foreign_keys = ON")
     except BaseException:
