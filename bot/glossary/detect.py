@@ -1,0 +1,442 @@
+"""Detect chat messages that ask what a glossary term means, or that merely mention one.
+
+A `Detector` indexes every normalised name once, keyed by its first word, so scanning a
+message costs a few dict look-ups per word whatever the glossary's size. Question mode
+then reads the words around each mention, clause by clause, with small anchored regexes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.glossary.models import Entry
+from bot.glossary.text import normalize
+
+Mode = Literal["question", "mention", "off"]
+
+# --- markup ------------------------------------------------------------------------------
+
+# One pass, earliest match wins; block constructs become a line break so the words on
+# either side never read as one clause.
+_MARKUP = re.compile(
+    r"(?P<block>```.*?```"  # fenced code block
+    r"|(?m:^>>> [\s\S]*)"  # block quote: the rest of the message
+    r"|(?m-s:^> .*$))"  # quote line
+    r"|(?P<inline>``(?:[^`]|`(?!`))+``|`[^`\n]+`"  # inline code
+    r"|\|\|.+?\|\|"  # spoiler
+    r"|<https?://[^\s>]+>|(?:https?://|www\.)\S+"  # links
+    r"|<a?:\w+:\d+>|:[A-Za-z][\w+-]*:"  # custom and shortcode emoji
+    r"|<(?:@[!&]?|#)\d+>|</[^\s<>]+:\d+>|<t:-?\d+(?::\w)?>)",  # mentions, commands, times
+    re.DOTALL,
+)
+# What find_terms hides: links, emoji and mentions are not prose a reader could ask about.
+_NOT_PROSE = re.compile(
+    r"<https?://[^\s>]+>|(?:https?://|www\.)\S+|<a?:\w+:\d+>|:[A-Za-z][\w+-]*:"
+    r"|<(?:@[!&]?|#)\d+>|</[^\s<>]+:\d+>|<t:-?\d+(?::\w)?>"
+)
+_MARKUP_HINTS = ("`", "|", "<", ">", ":", "www.")
+
+
+def _replace_markup(match: re.Match[str]) -> str:
+    """Return the separator that stands in for one piece of markup."""
+    return "\n" if match.lastgroup == "block" else " "
+
+
+def strip_markup(message: str) -> str:
+    """Return the message without code, quotes, spoilers, links, custom emoji or mentions."""
+    if not any(hint in message for hint in _MARKUP_HINTS):
+        return message
+    return _MARKUP.sub(_replace_markup, message)
+
+
+# --- tokens ------------------------------------------------------------------------------
+
+# A word is what text.normalize keeps; a clause ends at ? ! ; , a line break, or a full
+# stop that is not inside a name such as "Lightning.AI".
+_TOKEN = re.compile(r"[^\W_]+|[?!;,\n]|\.(?!\w)")
+_WORD = re.compile(r"[^\W_]+")
+_CHUNK = re.compile(r"\S+|\n")
+
+
+@dataclass(slots=True)
+class _Clause:
+    """Words of one clause with their spans in the scanned text; `asks` when it ends in '?'."""
+
+    words: list[str]
+    spans: list[tuple[int, int]]
+    asks: bool = False
+
+
+def _tokens(text: str) -> Iterator[tuple[str, int, int]]:
+    """Yield normalised words and clause marks with their spans in the text."""
+    if text.isascii():
+        # ASCII casefolds to lower() with unchanged offsets, and NFKC is the identity.
+        for match in _TOKEN.finditer(text.lower()):
+            yield match.group(), match.start(), match.end()
+        return
+    # NFKC may change lengths, so normalise chunk by chunk and give words their chunk's span.
+    for chunk in _CHUNK.finditer(text):
+        folded = unicodedata.normalize("NFKC", chunk.group()).casefold()
+        for match in _TOKEN.finditer(folded):
+            yield match.group(), chunk.start(), chunk.end()
+
+
+def _clauses(text: str) -> list[_Clause]:
+    """Split a message into clauses of normalised words."""
+    clauses: list[_Clause] = []
+    current = _Clause([], [])
+    for token, start, end in _tokens(text):
+        if token[0].isalnum():
+            # "_" splits words in text.normalize; [^\W_] already excludes it.
+            current.words.append(token)
+            current.spans.append((start, end))
+            continue
+        if token == "?":
+            current.asks = True
+        if current.words:
+            clauses.append(current)
+            current = _Clause([], [])
+        elif token == "?" and clauses:
+            clauses[-1].asks = True
+    if current.words:
+        clauses.append(current)
+    return clauses
+
+
+# --- question rules ----------------------------------------------------------------------
+
+_WHAT = r"(?:what|wat|wut|wht|whut|wot|whta|waht)"
+_ADV = r"(?: (?:even|exactly|actually|really|tf|the hell|the heck|the fuck|on earth|in the world))"
+_DET = r"(?: (?:a|an|the|this|that|these|those|some|so called|thing called))?"
+_NOUN_HEAD = r"(?: (?:word|term|acronym|abbreviation|abbr|setting|option|thing))?"
+_TAIL_DET = _DET + _NOUN_HEAD + "$"
+
+_ASK_WHAT_IS = re.compile(
+    rf"(?:^| )(?:{_WHAT}{_ADV}? (?:is|s|are|re|r|was|were|iz)"
+    rf"|(?:whats|wats|wuts|whts|wots|whatre|whatis|wtf|wth) (?:is|s|are)"
+    rf"|whats|wats|wuts|whts|wots|whatre|whatis|wtfs){_ADV}?{_TAIL_DET}"
+)
+_ASK_WHAT_DOES = re.compile(
+    rf"(?:^| )(?:{_WHAT}|whatd|wtf|wth) (?:does|do|dose|dos|doe|did|doez){_TAIL_DET}"
+)
+_ASK_MEANING = re.compile(
+    rf"(?:^| )(?:meaning|meanin|definition|def|defn|explanation|explaination) of{_TAIL_DET}"
+    rf"|(?:^| )(?:(?:mean|meant|means) by|wdym(?: by)?|wym(?: by)?){_TAIL_DET}"
+)
+_ASK_EXPLAIN = re.compile(
+    r"(?:^| )(?:explain|explian|expain|explane|eli5|define|defne)"
+    rf"(?: (?:me|to me|for me|us|to us))?(?: what(?: is| are| s)?)?{_TAIL_DET}"
+)
+_ASK_INDIRECT = re.compile(rf"(?:^| ){_WHAT}{_TAIL_DET}")
+# The speaker explains or already knows the term: a statement, not a question.
+_NOT_ASKING = re.compile(
+    r"(?:^| )(?:let me|lemme|i ll|ill|i will|i can|i could|i d|i would|gonna|going to|try to"
+    r"|trying to|tried to|hard to|easy to|i|we)(?: \w+)? (?:explain|define|explained)(?: |$)"
+    r"|(?:^| )(?:i|we)(?: already| def| definitely| totally| do)?"
+    r" (?:know|knew|understand|get|learned|learnt|remember)(?: \w+)? what(?: |$)"
+    r"|(?:^| )(?:that s|thats|that is|this is|which is|here s|heres|here is) what(?: |$)"
+)
+
+
+def _word_set(words: str) -> frozenset[str]:
+    """Return the set of space-separated words."""
+    return frozenset(words.split())
+
+
+_FILLER = _word_set(
+    "pls plz please pleas plss plox lol lmao lmfao xd bro bruh guys yall y all man dude fam"
+    " mate chat folks here again exactly precisely actually even really tho though btw"
+    " anyway anyways thx thanks ty sorry ok okay hey hi hello yo um uh hmm hmmm huh eh ah oh"
+    " so wait someone anyone somebody anybody quick question q real noob dumb stupid"
+)
+# After a head noun ("the optim setting") the question is still about the term.
+_HEAD_NOUNS = _word_set(
+    "thing things thingy stuff term word setting settings option feature file files acronym"
+    " abbreviation abbr"
+)
+# Words that may start a clause continuing a definition question ("what is hags and ...").
+_CONTINUE = _word_set(
+    "and or but so because cause cuz coz bc since if when whats what why how where which who"
+    " is are was were does do should can could would will i im ive id ill you u it its they"
+    " people everyone there theres mean means meant stand stands used good supposed about"
+)
+# ...and those that only follow an indefinite term ("what is a checkpoint in rvc").
+_CONTINUE_LOOSE = _CONTINUE | {"in", "for", "to", "within", "inside"}
+_MEANING_VERBS = (
+    ("mean",),
+    ("means",),
+    ("meant",),
+    ("stand", "for"),
+    ("stands", "for"),
+    ("standfor",),
+    ("stand",),
+    ("refer", "to"),
+    ("refers", "to"),
+    ("do",),
+    ("does",),
+)
+_BE_VERBS = frozenset({"is", "are", "s", "means", "mean", "stand", "stands", "do", "does"})
+_BARE_SUFFIXES = frozenset(
+    {
+        ("meaning",),
+        ("meanin",),
+        ("definition",),
+        ("def",),
+        ("defn",),
+        ("means",),
+        ("mean",),
+        ("explained",),
+        ("explanation",),
+        ("means", "what"),
+        ("mean", "what"),
+        ("is", "what"),
+        ("stands", "for"),
+        ("stand", "for"),
+        ("what",),
+        ("is",),
+    }
+)
+# A bare question is a short message; longer ones are never "just the term".
+_BARE_MAX_CLAUSES = 6
+_BARE_MAX_WORDS = 16
+_BARE_PREFIXES = frozenset({(), ("a",), ("an",), ("the",)})
+_FOLLOW_UP = re.compile(
+    rf"^(?:{_WHAT}|whats|wats)(?: (?:is|s|does|do|even|exactly))*(?: (?:that|this|it|mean))*$"
+    r"|^(?:explain|eli5|meaning|definition|define)$"
+)
+
+
+def _skip(words: list[str], start: int, skippable: frozenset[str]) -> int:
+    """Return the first index from start whose word is not skippable."""
+    while start < len(words) and words[start] in skippable:
+        start += 1
+    return start
+
+
+def _tail_ok(tail: list[str], *, loose: bool) -> bool:
+    """Return whether the words after a term keep the question about the term itself."""
+    i = _skip(tail, 0, _HEAD_NOUNS)
+    i = _skip(tail, i, _FILLER)
+    return i == len(tail) or tail[i] in (_CONTINUE_LOOSE if loose else _CONTINUE)
+
+
+def _after_meaning_verb(tail: list[str]) -> bool:
+    """Return whether the words after a term start with "mean", "stand for", "do"..."""
+    i = _skip(tail, _skip(tail, 0, _HEAD_NOUNS), _FILLER)
+    for verb in _MEANING_VERBS:
+        if tuple(tail[i : i + len(verb)]) == verb:
+            rest = tail[i + len(verb) :]
+            # "what does cuda do to my fps" asks about behaviour, not meaning.
+            return verb[0] not in {"do", "does"} or _tail_ok(rest, loose=True)
+    return False
+
+
+def _indirect(tail: list[str]) -> bool:
+    """Return whether the words after "what X" close an indirect question ("... X is")."""
+    i = _skip(tail, _skip(tail, 0, _HEAD_NOUNS), _FILLER)
+    if i == len(tail) or tail[i] not in _BE_VERBS:
+        return False
+    i += 2 if tail[i + 1 : i + 2] == ["for"] and tail[i] in {"stand", "stands"} else 1
+    i = _skip(tail, i, _FILLER)
+    # Only a new clause may follow: "what gpu is best" or "what gpu do you have" ask otherwise.
+    return i == len(tail) or tail[i] in {"and", "or", "but", "because", "cause", "cuz", "bc"}
+
+
+def _asks_in_clause(words: list[str], start: int, end: int) -> bool:
+    """Return whether the clause asks what the term at words[start:end] means."""
+    pre = " ".join(words[max(0, start - 8) : start])
+    # The rules read a few words either side; bounded slices keep long messages linear.
+    tail = words[end : end + 12]
+    if _NOT_ASKING.search(pre):
+        return False
+    if _ASK_WHAT_IS.search(pre):
+        definite = pre.endswith(("the", "this", "that", "these", "those"))
+        return _tail_ok(tail, loose=not definite)
+    if _ASK_WHAT_DOES.search(pre):
+        return _after_meaning_verb(tail)
+    if _ASK_MEANING.search(pre) or _ASK_EXPLAIN.search(pre):
+        return _tail_ok(tail, loose=True)
+    if _ASK_INDIRECT.search(pre):
+        return _indirect(tail)
+    return False
+
+
+def _bare(clauses: list[_Clause], index: int, start: int, end: int) -> bool:
+    """Return whether the message is just the term asked about ("hags?", "optim meaning")."""
+    clause = clauses[index]
+    words = clause.words
+    if len(clauses) > _BARE_MAX_CLAUSES or len(words) > _BARE_MAX_WORDS:
+        return False
+    before = words[_skip(words, 0, _FILLER) : start]
+    if tuple(before) not in _BARE_PREFIXES:
+        return False
+    after = words[end:]
+    i = _skip(after, _skip(after, 0, _HEAD_NOUNS), _FILLER)
+    suffix = tuple(w for w in after[i:] if w not in _FILLER)
+    if suffix and suffix not in _BARE_SUFFIXES:
+        return False
+    if not (clause.asks or (suffix and suffix not in {("is",), ("what",)})):
+        return False
+    others = (c for n, c in enumerate(clauses) if n != index)
+    rests = (" ".join(w for w in c.words if w not in _FILLER) for c in others)
+    return all(not rest or _FOLLOW_UP.match(rest) for rest in rests)
+
+
+# --- detector ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    """One mention of an entry: clause index and word span within that clause."""
+
+    entry: Entry
+    clause: int
+    start: int
+    end: int
+
+
+class Detector:
+    """Find glossary terms in chat messages; immutable, rebuild it when the glossary changes."""
+
+    __slots__ = ("_first", "_names")
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        """Index every normalised name of the entries, terms before aliases before plurals."""
+        entries = list(entries)
+        names: dict[str, Entry] = {}
+        for entry in entries:
+            self._add(names, normalize(entry.term), entry)
+        for entry in entries:
+            for alias in entry.aliases:
+                self._add(names, normalize(alias), entry)
+        for entry in entries:
+            for name in entry.names:
+                for variant in _number_variants(normalize(name)):
+                    self._add(names, variant, entry)
+        first: dict[str, int] = {}
+        for name in names:
+            words = name.split(" ")
+            first[words[0]] = max(first.get(words[0], 0), len(words))
+        self._names = names
+        # First word -> longest name starting with it: most words of a message miss here.
+        self._first = first
+
+    @staticmethod
+    def _add(names: dict[str, Entry], name: str, entry: Entry) -> None:
+        """Map a name to an entry unless an earlier entry already owns it."""
+        if name:
+            names.setdefault(name, entry)
+
+    def _hits(self, clauses: list[_Clause]) -> list[_Hit]:
+        """Return the longest non-overlapping name matches, in order of appearance."""
+        hits: list[_Hit] = []
+        first, names = self._first, self._names
+        for index, clause in enumerate(clauses):
+            words = clause.words
+            i, count = 0, len(words)
+            while i < count:
+                longest = first.get(words[i])
+                if longest is None:
+                    i += 1
+                    continue
+                for n in range(min(longest, count - i), 0, -1):
+                    entry = names.get(" ".join(words[i : i + n]))
+                    if entry is not None:
+                        hits.append(_Hit(entry, index, i, i + n))
+                        i += n
+                        break
+                else:
+                    i += 1
+        return hits
+
+    def _might_match(self, text: str) -> bool:
+        """Return False when no word of the text starts any name: the common, cheap case."""
+        words = _WORD.findall(text.lower()) if text.isascii() else normalize(text).split()
+        return not self._first.keys().isdisjoint(words)
+
+    def scan(
+        self, message: str, mode: Mode = "question", *, exclude: Collection[str] = ()
+    ) -> list[Entry]:
+        """Return the autoreply entries to explain for a message, in order, without repeats."""
+        if mode == "off":
+            return []
+        text = strip_markup(message)
+        if not self._might_match(text):
+            return []
+        clauses = _clauses(text)
+        hits = self._hits(clauses)
+        if mode == "question":
+            hits = self._asked(clauses, hits)
+        return _unique(h.entry for h in hits if h.entry.autoreply and h.entry.key not in exclude)
+
+    def _asked(self, clauses: list[_Clause], hits: list[_Hit]) -> list[_Hit]:
+        """Return the hits that the message asks about."""
+        asked: list[_Hit] = []
+        previous: _Hit | None = None
+        for hit in hits:
+            words = clauses[hit.clause].words
+            if (
+                _asks_in_clause(words, hit.start, hit.end)
+                or _bare(clauses, hit.clause, hit.start, hit.end)
+                or _coordinated(previous, hit, words)
+            ):
+                asked.append(hit)
+                previous = hit
+        return asked
+
+    def find_terms(self, message: str) -> list[tuple[Entry, str]]:
+        """Return every entry named in the message with the text as written, in order."""
+        text = _NOT_PROSE.sub(lambda match: " " * len(match.group()), message)
+        if not self._might_match(text):
+            return []
+        clauses = _clauses(text)
+        found: dict[str, tuple[Entry, str]] = {}
+        for hit in self._hits(clauses):
+            if hit.entry.key not in found:
+                spans = clauses[hit.clause].spans
+                written = text[spans[hit.start][0] : spans[hit.end - 1][1]]
+                found[hit.entry.key] = (hit.entry, _trim(written))
+        return list(found.values())
+
+
+def _coordinated(previous: _Hit | None, hit: _Hit, words: list[str]) -> bool:
+    """Return whether the hit is joined to an asked term: "what are lossy and lossless"."""
+    return (
+        previous is not None
+        and previous.clause == hit.clause
+        and hit.start - previous.end == 1
+        and words[previous.end] in {"and", "or", "vs", "n"}
+    )
+
+
+def _number_variants(name: str) -> tuple[str, ...]:
+    """Return the singular or plural of a name's last word, so "checkpoint" finds "checkpoints"."""
+    head, _, last = name.rpartition(" ")
+    prefix = f"{head} " if head else ""
+    if last.endswith("s") and not last.endswith("ss") and len(last) > 4:
+        return (prefix + last[:-1],)
+    if last.isalpha() and not last.endswith("s") and len(last) > 2:
+        return (prefix + last + "s",)
+    return ()
+
+
+def _unique(entries: Iterable[Entry]) -> list[Entry]:
+    """Return the entries without repeats, keeping the first of each key."""
+    seen: dict[str, Entry] = {}
+    for entry in entries:
+        seen.setdefault(entry.key, entry)
+    return list(seen.values())
+
+
+def _trim(written: str) -> str:
+    """Return the text without the punctuation a whole chunk may carry ("HAGS?" -> "HAGS")."""
+    start, end = 0, len(written)
+    while start < end and not written[start].isalnum():
+        start += 1
+    while end > start and not written[end - 1].isalnum():
+        end -= 1
+    return written[start:end]
