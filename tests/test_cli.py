@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sqlite3
@@ -125,9 +126,9 @@ def test_import_dry_run_reports_and_changes_nothing(db: Path, tmp_path: Path) ->
     before = revision_count(db)
     entries = [item for item in exported["entries"] if item["key"] != "fork"]
     entries[0]["summary"] = "A changed summary."
-    entries.append(
-        {**entries[1], "key": "new-term", "term": "New Term", "aliases": [], "related": []}
-    )
+    new = copy.deepcopy(entries[1])
+    new.update(key="new-term", term="New Term", aliases=[], related=[])
+    entries.append(new)
     path = tmp_path / "changed.yaml"
     path.write_text(yaml.safe_dump({"version": 1, "entries": entries}), encoding="utf-8")
     proc = run_cli("import", str(path), "--dry-run", db=db)
@@ -185,7 +186,7 @@ def test_import_lists_every_problem_with_its_key(db: Path, tmp_path: Path) -> No
     entries[0]["aliases"] = [*entries[0]["aliases"], entries[1]["term"]]  # duplicate name
     del entries[2]["summary"]  # missing field
     entries[3]["term"] = "x" * 10_000  # too long
-    entries.append(dict(entries[4]))  # duplicate key
+    entries.append(copy.deepcopy(entries[4]))  # duplicate key
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(exported), encoding="utf-8")
     before = revision_count(db)
