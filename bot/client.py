@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -19,6 +20,8 @@ from bot.glossary.service import GlossaryService
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = ("cogs.glossary", "cogs.admin", "cogs.autoreply")
+# How often batched lookup counts are written; a crash loses at most this much of them.
+USAGE_FLUSH_SECONDS = 10.0
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -101,6 +104,7 @@ class GlossaryBot(commands.Bot):
         )
         self.settings = settings
         self._service = service
+        self._flusher: asyncio.Task[None] | None = None
 
     @property
     def service(self) -> GlossaryService:
@@ -119,6 +123,16 @@ class GlossaryBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
+        self._flusher = asyncio.create_task(self._flush_usage_forever(), name="usage-flush")
+
+    async def _flush_usage_forever(self) -> None:
+        while True:
+            await asyncio.sleep(USAGE_FLUSH_SECONDS)
+            try:
+                await self.service.flush_usage()
+            except Exception:
+                # Counts stay buffered; a busy or read-only database must not stop the bot.
+                log.warning("Could not save lookup counts; will retry", exc_info=True)
 
     def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         """Return the JSON Discord would receive for this scope's commands."""
@@ -141,6 +155,9 @@ class GlossaryBot(commands.Bot):
         log.info("Synced %d application commands (%s)", len(synced), scope)
         return True
 
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Skip text-command parsing: every command is a slash command; cogs listen on their own."""
+
     async def on_ready(self) -> None:
         """Log who we are; nothing else belongs here because READY fires again on reconnects."""
         log.info(
@@ -153,6 +170,8 @@ class GlossaryBot(commands.Bot):
     async def close(self) -> None:
         """Close the Discord connection, then the database."""
         await super().close()
+        if self._flusher is not None:
+            self._flusher.cancel()
         if self._service is not None:
             await self._service.close()
             self._service = None

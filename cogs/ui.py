@@ -59,7 +59,7 @@ class OpenEntryButton(
             if entry is None:
                 await send_ephemeral(interaction, "That entry no longer exists in the glossary.")
                 return
-            await bot.service.repo.record_use(entry.key)
+            bot.service.record_use(entry.key)
             await interaction.response.send_message(**entry_message(bot, entry), ephemeral=True)
         except Exception as exc:
             await report_error(interaction, exc)

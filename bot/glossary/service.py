@@ -16,6 +16,7 @@ from bot.glossary.detect import Detector, Mode
 from bot.glossary.matcher import Hit, LookupResult, Matcher
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
 from bot.glossary.text import normalize
+from bot.glossary.usage import UsageBuffer
 from bot.storage.repository import ImportPlan, Repository
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class GlossaryService:
         self.matcher = Matcher(())
         self.detector = Detector(())
         self._write_lock = asyncio.Lock()
+        self._usage = UsageBuffer()
 
     @classmethod
     async def open(cls, db_path: str | Path, *, seed_path: Path | None = None) -> GlossaryService:
@@ -61,13 +63,18 @@ class GlossaryService:
         return service
 
     async def close(self) -> None:
-        """Close the store."""
+        """Write pending counts and close the store."""
+        try:
+            await self.flush_usage()
+        except Exception:
+            log.warning("Could not save the last lookup counts", exc_info=True)
         await self.repo.close()
 
     async def refresh(self) -> None:
         """Rebuild the matcher and detector from the store."""
         entries = await self.repo.list_entries()
         popularity = await self.repo.popularity()
+        popularity.update({key: popularity.get(key, 0) + n for key, n in self._usage.uses.items()})
         self._entries = {entry.key: entry for entry in entries}
         self.matcher = Matcher(entries, popularity=popularity)
         self.detector = Detector(entries)
@@ -105,10 +112,26 @@ class GlossaryService:
         """Resolve a member's query and count the use or the miss."""
         result = self.resolve(query)
         if result.match is not None:
-            await self.repo.record_use(result.match.entry.key)
-        elif normalize(query):
-            await self.repo.record_miss(query)
+            self.record_use(result.match.entry.key)
+        else:
+            self._usage.miss(query)
         return result
+
+    def record_use(self, key: str) -> None:
+        """Count one use of an entry; written to the store by `flush_usage`."""
+        # Lookups never wait for a disk write (or a busy database): counts are batched.
+        self._usage.use(key)
+
+    async def flush_usage(self) -> None:
+        """Write pending use and miss counts; keep them for the next try if the store refuses."""
+        pending = self._usage.drain()
+        if not pending:
+            return
+        try:
+            await self.repo.record_counts(pending.uses, pending.misses)
+        except Exception:
+            self._usage.merge(pending)
+            raise
 
     def autocomplete(self, text: str, limit: int = 25) -> list[Hit]:
         """Return ranked choices for a partially typed term."""

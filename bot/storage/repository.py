@@ -11,7 +11,7 @@ import json
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -652,43 +652,50 @@ class Repository:
 
     async def record_use(self, key: str) -> None:
         """Count one successful lookup of `key` today."""
-        day = self._today()
-        async with self._write() as conn:
-            await conn.execute(
-                "INSERT INTO usage (entry_key, day, count) VALUES (?, ?, 1) "
-                "ON CONFLICT (entry_key, day) DO UPDATE SET count = count + 1",
-                (key, day),
-            )
-            await conn.execute(
-                "INSERT INTO lookups_daily (day, hits, misses) VALUES (?, 1, 0) "
-                "ON CONFLICT (day) DO UPDATE SET hits = hits + 1",
-                (day,),
-            )
+        await self.record_counts({key: 1}, {})
 
     async def record_miss(self, query: str) -> None:
-        """Count one lookup that found nothing; blank queries are ignored.
+        """Count one lookup that found nothing; blank queries are ignored."""
+        norm = normalize(query)
+        if norm:
+            await self.record_counts({}, {norm: (query.strip(), 1)})
+
+    async def record_counts(
+        self, uses: Mapping[str, int], misses: Mapping[str, tuple[str, int]]
+    ) -> None:
+        """Add use counts by key and miss counts by normalized query, in one transaction.
 
         A dismissed miss that happens again starts a fresh count and shows up again.
         """
-        norm = normalize(query)
-        if not norm:
+        if not uses and not misses:
             return
         now, day = self._now(), self._today()
         async with self._write() as conn:
+            for key, count in uses.items():
+                await conn.execute(
+                    "INSERT INTO usage (entry_key, day, count) VALUES (?, ?, ?) "
+                    "ON CONFLICT (entry_key, day) DO UPDATE SET count = count + excluded.count",
+                    (key, day, count),
+                )
+            for norm, (query, count) in misses.items():
+                await conn.execute(
+                    "INSERT INTO misses (norm, query, count, first_at, last_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (norm) DO UPDATE SET "
+                    "query = excluded.query, last_at = excluded.last_at, "
+                    "count = CASE WHEN dismissed_at IS NULL THEN count + excluded.count "
+                    "ELSE excluded.count END, "
+                    "first_at = CASE WHEN dismissed_at IS NULL THEN first_at "
+                    "ELSE excluded.first_at END, "
+                    "dismissed_at = NULL",
+                    (norm, query, count, now, now),
+                )
+            hits = sum(uses.values())
+            missed = sum(count for _, count in misses.values())
             await conn.execute(
-                "INSERT INTO misses (norm, query, count, first_at, last_at) "
-                "VALUES (?, ?, 1, ?, ?) ON CONFLICT (norm) DO UPDATE SET "
-                "query = excluded.query, last_at = excluded.last_at, "
-                "count = CASE WHEN dismissed_at IS NULL THEN count + 1 ELSE 1 END, "
-                "first_at = CASE WHEN dismissed_at IS NULL THEN first_at "
-                "ELSE excluded.first_at END, "
-                "dismissed_at = NULL",
-                (norm, query.strip(), now, now),
-            )
-            await conn.execute(
-                "INSERT INTO lookups_daily (day, hits, misses) VALUES (?, 0, 1) "
-                "ON CONFLICT (day) DO UPDATE SET misses = misses + 1",
-                (day,),
+                "INSERT INTO lookups_daily (day, hits, misses) VALUES (?, ?, ?) "
+                "ON CONFLICT (day) DO UPDATE SET hits = hits + excluded.hits, "
+                "misses = misses + excluded.misses",
+                (day, hits, missed),
             )
 
     async def top_misses(self, limit: int = 10) -> list[tuple[str, int]]:

@@ -280,10 +280,12 @@ async def test_explain_terms_context_menu(
 async def test_uses_and_misses_are_recorded(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
 ) -> None:
-    await start_bot(bot_process, db_path)
+    bot = await start_bot(bot_process, db_path)
     await define(fake_discord, "kaggle")
     await define(fake_discord, "kaggle")
     await define(fake_discord, "what is rvc")
+    await bot.terminate()  # counts are batched; a clean shutdown writes them
+    assert bot.returncode == 0
     with sqlite3.connect(db_path) as conn:
         uses = conn.execute("SELECT sum(count) FROM usage WHERE entry_key = 'kaggle'").fetchone()[0]
         misses = conn.execute("SELECT query, count FROM misses").fetchall()
