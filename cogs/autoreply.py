@@ -1,0 +1,502 @@
+"""Automatic replies when someone asks in chat what a glossary term means, and their settings."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import GlossaryBot, report_error, send_ephemeral
+from bot.glossary.autoreply import (
+    MAX_COOLDOWN_SECONDS,
+    MAX_ENTRIES_PER_REPLY,
+    MAX_USER_COOLDOWN_SECONDS,
+    AutoReplySettings,
+    Cooldowns,
+    decide,
+)
+from bot.glossary.models import Entry, GlossaryError, NotFound
+from bot.render import TOTAL_MAX, embeds_size, summary_embed
+from cogs.permissions import is_moderator, moderator_check
+from cogs.ui import NO_MENTIONS, clip
+
+log = logging.getLogger(__name__)
+
+# Save cooldowns at most this often; a crash loses at most this much cooldown history.
+SAVE_INTERVAL = 30.0
+# After a Forbidden reply, leave the channel alone for this long instead of retrying each time.
+FORBIDDEN_BACKOFF = 3600.0
+ADMIN_GROUP = "glossary-admin"
+DISMISS_REFUSAL = "Only the member who asked, or a moderator, can dismiss this answer."
+MODE_DESCRIPTIONS = {
+    "question": "answer questions such as 'what is colab?'",
+    "mention": "explain every glossary term mentioned in chat",
+    "off": "never reply on my own",
+}
+
+
+def hint_for(entry: Entry) -> str:
+    """Return the line under an automatic answer that points to the full entry."""
+    return f"Use /define {entry.term} for the full entry"
+
+
+def reply_embeds(entries: list[Entry]) -> list[discord.Embed]:
+    """Return one summary embed per entry, as many as fit in one message."""
+    embeds: list[discord.Embed] = []
+    for entry in entries[:MAX_ENTRIES_PER_REPLY]:
+        embed = summary_embed(entry, hint=hint_for(entry))
+        if embeds and embeds_size([*embeds, embed]) > TOTAL_MAX:
+            break
+        embeds.append(embed)
+    return embeds
+
+
+class DismissButton(
+    discord.ui.DynamicItem[discord.ui.Button], template=r"autoreply:dismiss:(?P<asker>[0-9]{1,20})"
+):
+    """Deletes an automatic answer; only the asker or a moderator may, even after a restart."""
+
+    def __init__(self, asker_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Dismiss",
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"autoreply:dismiss:{asker_id}",
+            )
+        )
+        self.asker_id = asker_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+    ) -> DismissButton:
+        """Rebuild the button from its custom id."""
+        return cls(int(match["asker"]))
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Let only the asker or a moderator dismiss; refuse everyone else privately."""
+        try:
+            if interaction.user.id == self.asker_id or await is_moderator(interaction):
+                return True
+            await send_ephemeral(interaction, DISMISS_REFUSAL)
+        except Exception as exc:  # discord.py would swallow it and leave the click unanswered
+            await report_error(interaction, exc)
+        return False
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Delete the automatic answer."""
+        try:
+            await interaction.response.defer()
+            if interaction.message is not None:
+                await interaction.message.delete()
+        except discord.NotFound:
+            log.debug("The automatic answer was already deleted")
+        except Exception as exc:  # every failure must still answer the click
+            await report_error(interaction, exc)
+
+
+class AutoReplyCommands(app_commands.Group):
+    """`/glossary-admin autoreply ...`: moderators tune automatic replies for their server."""
+
+    def __init__(self, cog: AutoReply) -> None:
+        super().__init__(name="autoreply", description="Automatic answers to questions in chat")
+        self.cog = cog
+
+    @app_commands.command(name="show", description="Show the automatic reply settings")
+    @moderator_check()
+    async def show(self, interaction: discord.Interaction) -> None:
+        """Show this server's automatic reply settings."""
+        settings = await self.cog.settings_for(_guild_id(interaction))
+        await interaction.response.send_message(
+            embed=self.cog.settings_embed(settings), ephemeral=True, allowed_mentions=NO_MENTIONS
+        )
+
+    @app_commands.command(name="mode", description="Choose when I answer on my own")
+    @app_commands.describe(mode="question: only questions; mention: any mention; off: never")
+    @app_commands.choices(
+        mode=[
+            app_commands.Choice(name=f"{name} - {text}", value=name)
+            for name, text in MODE_DESCRIPTIONS.items()
+        ]
+    )
+    @moderator_check()
+    async def mode(self, interaction: discord.Interaction, mode: str) -> None:
+        """Set the detection mode."""
+        settings = await self.cog.update(
+            _guild_id(interaction), lambda current: current.with_mode(mode)
+        )
+        await send_ephemeral(
+            interaction,
+            f"Automatic replies: **{settings.mode}** ({MODE_DESCRIPTIONS[settings.mode]}).",
+        )
+
+    @app_commands.command(
+        name="cooldown", description="How long before the same answer or member gets another reply"
+    )
+    @app_commands.describe(
+        seconds="Seconds before the same term is explained again in a channel (0 = no limit)",
+        member_seconds="Seconds before one member gets another automatic answer (0 = no limit)",
+    )
+    @moderator_check()
+    async def cooldown(
+        self,
+        interaction: discord.Interaction,
+        seconds: app_commands.Range[int, 0, MAX_COOLDOWN_SECONDS],
+        member_seconds: app_commands.Range[int, 0, MAX_USER_COOLDOWN_SECONDS] | None = None,
+    ) -> None:
+        """Set the per-channel and per-member cooldowns."""
+        settings = await self.cog.update(
+            _guild_id(interaction), lambda current: current.with_cooldowns(seconds, member_seconds)
+        )
+        await send_ephemeral(
+            interaction,
+            f"Cooldowns: {settings.cooldown_seconds}s per term and channel, "
+            f"{settings.user_cooldown_seconds}s per member.",
+        )
+
+    @app_commands.command(
+        name="channel", description="Allow or deny automatic replies in a channel"
+    )
+    @app_commands.describe(
+        action="allow: reply only in allowed channels; deny: never here; clear: unlist",
+        channel="Channel, thread, forum or category (default: here; clear without one: all)",
+    )
+    @app_commands.choices(
+        action=[app_commands.Choice(name=name, value=name) for name in ("allow", "deny", "clear")]
+    )
+    @moderator_check()
+    async def channel(
+        self,
+        interaction: discord.Interaction,
+        action: str,
+        channel: app_commands.AppCommandChannel | app_commands.AppCommandThread | None = None,
+    ) -> None:
+        """Change the channel allow and deny lists."""
+        guild_id = _guild_id(interaction)
+        target = channel.id if channel is not None else None
+        if action == "clear":
+            settings = await self.cog.update(
+                guild_id, lambda current: current.clear_channel(target)
+            )
+            done = (
+                f"<#{target}> is on neither list"
+                if target is not None
+                else "Both channel lists are empty"
+            )
+        elif action in ("allow", "deny"):
+            target = target if target is not None else interaction.channel_id
+            if target is None:
+                raise GlossaryError("Name a channel.")
+            if action == "allow":
+                settings = await self.cog.update(
+                    guild_id, lambda current: current.allow_channel(target)
+                )
+            else:
+                settings = await self.cog.update(
+                    guild_id, lambda current: current.deny_channel(target)
+                )
+            done = f"<#{target}> is now {'allowed' if action == 'allow' else 'denied'}"
+        else:
+            raise GlossaryError(f"Unknown action '{clip(action, 20)}': use allow, deny or clear.")
+        await send_ephemeral(interaction, f"{done}. {channel_scope(settings)}")
+
+    @app_commands.command(
+        name="entry", description="Turn automatic replies for one entry on or off"
+    )
+    @app_commands.describe(
+        action="enable or disable automatic replies for the entry", term="The glossary entry"
+    )
+    @app_commands.choices(
+        action=[app_commands.Choice(name=name, value=name) for name in ("enable", "disable")]
+    )
+    @moderator_check()
+    async def entry(self, interaction: discord.Interaction, action: str, term: str) -> None:
+        """Opt one entry out of (or back into) automatic replies on this server."""
+        result = self.cog.bot.service.resolve(term)
+        if result.match is None:
+            raise NotFound(f"There is no glossary entry for '{clip(term, 80)}'.")
+        found = result.match.entry
+        if action == "disable":
+            await self.cog.update(
+                _guild_id(interaction), lambda current: current.disable_entry(found.key)
+            )
+            await send_ephemeral(
+                interaction, f"I will no longer explain **{found.term}** on my own."
+            )
+        elif action == "enable":
+            await self.cog.update(
+                _guild_id(interaction), lambda current: current.enable_entry(found.key)
+            )
+            note = (
+                ""
+                if found.autoreply
+                else " (its glossary entry still has automatic replies turned off)"
+            )
+            await send_ephemeral(
+                interaction, f"I will explain **{found.term}** on my own again{note}."
+            )
+        else:
+            raise GlossaryError(f"Unknown action '{clip(action, 20)}': use enable or disable.")
+
+    @entry.autocomplete("term")
+    async def entry_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        """Offer ranked entries for what the moderator has typed so far."""
+        hits = self.cog.bot.service.autocomplete(current[:200])
+        return [
+            app_commands.Choice(name=clip(hit.entry.term, 100), value=hit.entry.key)
+            for hit in hits[:25]
+        ]
+
+
+def _guild_id(interaction: discord.Interaction) -> int:
+    """Return the guild of an interaction; the admin group is guild-only, so one is always set."""
+    if interaction.guild_id is None:
+        raise GlossaryError("This only works in a server.")
+    return interaction.guild_id
+
+
+def channel_scope(settings: AutoReplySettings) -> str:
+    """Describe where automatic replies may go, in one sentence."""
+    where = "everywhere"
+    if settings.allowed_channels:
+        where = "only in " + ", ".join(f"<#{cid}>" for cid in sorted(settings.allowed_channels))
+    if settings.denied_channels:
+        where += " except " + ", ".join(f"<#{cid}>" for cid in sorted(settings.denied_channels))
+    return clip(f"Automatic replies go {where}.", 1500)
+
+
+class AutoReply(commands.Cog):
+    """Answers "what is X?" in chat with the entry's summary, without spamming."""
+
+    def __init__(self, bot: GlossaryBot) -> None:
+        self.bot = bot
+        self.settings_group = AutoReplyCommands(self)
+        self.cooldowns = Cooldowns()
+        self._settings: dict[int, AutoReplySettings] = {}
+        self._muted: dict[int, float] = {}  # channel id -> when to try again after Forbidden
+        self._intent_warned = False
+        self._admin_group: app_commands.Group | None = None
+        self._saver: asyncio.Task[None] | None = None
+
+    @property
+    def reads_content(self) -> bool:
+        """Return whether the privileged Message Content intent was requested."""
+        return self.bot.settings.message_content and self.bot.intents.message_content
+
+    async def cog_load(self) -> None:
+        """Register the Dismiss button, attach the settings commands and reload cooldowns."""
+        self.bot.add_dynamic_items(DismissButton)
+        # The admin cog owns /glossary-admin; look the group up by name, not by cog class name.
+        group = self.bot.tree.get_command(ADMIN_GROUP)
+        if isinstance(group, app_commands.Group):
+            group.add_command(self.settings_group)
+            self._admin_group = group
+        else:
+            log.warning("/%s is not loaded: /%s autoreply is unavailable", ADMIN_GROUP, ADMIN_GROUP)
+        restored = await self.cooldowns.load(self.bot.service.repo)
+        if restored:
+            log.info("Restored %d auto-reply cooldowns", restored)
+        if not self.reads_content:
+            self._warn_no_intent()
+        self._saver = asyncio.create_task(
+            self._save_periodically(), name="autoreply-cooldown-saver"
+        )
+
+    async def cog_unload(self) -> None:
+        """Detach everything cog_load attached and save the cooldowns one last time."""
+        self.bot.remove_dynamic_items(DismissButton)
+        if self._admin_group is not None:
+            self._admin_group.remove_command(self.settings_group.name)
+            self._admin_group = None
+        if self._saver is not None:
+            self._saver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._saver
+            self._saver = None
+        await self._save_cooldowns()
+
+    # Settings ----------------------------------------------------------------------------
+
+    async def settings_for(self, guild_id: int) -> AutoReplySettings:
+        """Return a guild's settings, read from the store once and then cached."""
+        settings = self._settings.get(guild_id)
+        if settings is None:
+            settings = await AutoReplySettings.load(self.bot.service.repo, guild_id)
+            self._settings[guild_id] = settings
+        return settings
+
+    async def update(
+        self, guild_id: int, change: Callable[[AutoReplySettings], AutoReplySettings]
+    ) -> AutoReplySettings:
+        """Apply `change` to a guild's settings, save them and return the result."""
+        settings = change(await self.settings_for(guild_id))
+        await AutoReplySettings.save(self.bot.service.repo, guild_id, settings)
+        self._settings[guild_id] = settings
+        return settings
+
+    def settings_embed(self, settings: AutoReplySettings) -> discord.Embed:
+        """Return the settings as an embed for moderators."""
+        embed = discord.Embed(title="Automatic replies")
+        embed.add_field(
+            name="Mode", value=f"{settings.mode} - {MODE_DESCRIPTIONS[settings.mode]}", inline=False
+        )
+        embed.add_field(
+            name="Cooldowns",
+            value=(
+                f"{settings.cooldown_seconds}s per term and channel · "
+                f"{settings.user_cooldown_seconds}s per member"
+            ),
+            inline=False,
+        )
+        embed.add_field(name="Channels", value=channel_scope(settings)[:1024], inline=False)
+        if settings.disabled_entries:
+            terms = sorted(
+                (entry.term if (entry := self.bot.service.get(key)) else key)
+                for key in settings.disabled_entries
+            )
+            embed.add_field(
+                name="Never explained on my own", value=clip(", ".join(terms), 1024), inline=False
+            )
+        if not self.reads_content:
+            embed.set_footer(
+                text="The Message Content intent is off (MESSAGE_CONTENT_INTENT=false): "
+                "I only see messages that mention me, so automatic replies are limited to those."
+            )
+        return embed
+
+    # Listener ----------------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Answer a question about a glossary term; never let a failure escape."""
+        try:
+            await self._handle(message)
+        except Exception:
+            log.exception(
+                "Automatic reply failed (guild=%s channel=%s message=%s)",
+                message.guild.id if message.guild else None,
+                message.channel.id,
+                message.id,
+            )
+
+    async def _handle(self, message: discord.Message) -> None:
+        guild = message.guild
+        if (
+            guild is None
+            or message.author.bot
+            or message.webhook_id is not None
+            or message.is_system()
+        ):
+            return
+        if self.bot.user is not None and message.author.id == self.bot.user.id:
+            return
+        content = message.content
+        if not content:
+            if not self.reads_content:
+                self._warn_no_intent()
+            return
+        settings = await self.settings_for(guild.id)
+        now = self.cooldowns.now()
+        if self._muted.get(message.channel.id, 0.0) > now:
+            return
+        entries = decide(
+            content,
+            guild_id=guild.id,
+            channel_id=message.channel.id,
+            author_id=message.author.id,
+            settings=settings,
+            cooldowns=self.cooldowns,
+            scanner=self.bot.service,
+            now=now,
+            parent_ids=_parent_ids(message.channel),
+        )
+        if not entries:
+            return
+        # Record before the first await: a second message handled meanwhile must see the cooldown.
+        self.cooldowns.record(
+            guild.id,
+            message.channel.id,
+            message.author.id,
+            [entry.key for entry in entries],
+            settings,
+            now,
+        )
+        await self._reply(message, entries, now)
+
+    async def _reply(self, message: discord.Message, entries: list[Entry], now: float) -> None:
+        view = discord.ui.View(timeout=None)
+        view.add_item(DismissButton(message.author.id))
+        try:
+            await message.reply(
+                embeds=reply_embeds(entries),
+                view=view,
+                mention_author=False,
+                allowed_mentions=NO_MENTIONS,
+            )
+        except discord.Forbidden:
+            self._mute(message.channel.id, now)
+        except discord.HTTPException as exc:
+            log.warning(
+                "Could not send an automatic reply in channel %s: %s", message.channel.id, exc
+            )
+
+    def _mute(self, channel_id: int, now: float) -> None:
+        """Stop trying a channel where the bot may not speak, logging it once."""
+        if channel_id not in self._muted:
+            log.warning(
+                "Not allowed to reply in channel %s (missing Send Messages, Embed Links or "
+                "Read Message History); automatic replies there pause for an hour",
+                channel_id,
+            )
+        # Keep only live entries so a bot banned from many channels does not grow this forever.
+        self._muted = {cid: until for cid, until in self._muted.items() if until > now}
+        self._muted[channel_id] = now + FORBIDDEN_BACKOFF
+
+    def _warn_no_intent(self) -> None:
+        if self._intent_warned:
+            return
+        self._intent_warned = True
+        log.warning(
+            "Automatic replies need the Message Content intent: set MESSAGE_CONTENT_INTENT=true "
+            "and enable it under Bot > Privileged Gateway Intents. Until then I only answer "
+            "messages that mention me; /define and the other commands work as usual."
+        )
+
+    # Cooldown persistence ----------------------------------------------------------------
+
+    async def _save_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(SAVE_INTERVAL)
+            await self._save_cooldowns()
+
+    async def _save_cooldowns(self) -> None:
+        if not self.cooldowns.changes:
+            return
+        try:
+            await self.cooldowns.save(self.bot.service.repo)
+        except Exception:
+            log.exception("Could not save auto-reply cooldowns")
+
+
+def _parent_ids(channel: discord.abc.Messageable) -> tuple[int, ...]:
+    """Return the ids whose allow/deny lists also cover a channel: thread parent and category."""
+    ids: list[int] = []
+    if isinstance(channel, discord.Thread):
+        ids.append(channel.parent_id)
+    category_id = getattr(channel, "category_id", None)
+    if category_id:
+        ids.append(category_id)
+    return tuple(ids)
+
+
+async def setup(bot: GlossaryBot) -> None:
+    """Load the cog."""
+    await bot.add_cog(AutoReply(bot))
