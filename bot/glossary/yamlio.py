@@ -158,7 +158,7 @@ def default_seed_path() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "data" / "glossary.yaml"
     if checkout.exists():
         return checkout
-    return Path(str(importlib.resources.files("data") / "glossary.yaml"))
+    return Path(str(importlib.resources.files("bot.seed") / "glossary.yaml"))
 
 
 def load_seed(path: Path | None = None) -> list[Entry]:
