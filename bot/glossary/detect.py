@@ -165,7 +165,7 @@ _CONTINUE = _word_set(
     " people everyone there theres mean means meant stand stands used good supposed about"
 )
 # ...and those that only follow an indefinite term ("what is a checkpoint in rvc").
-_CONTINUE_LOOSE = _CONTINUE | {"in", "for", "to", "within", "inside"}
+_CONTINUE_LOOSE = _CONTINUE | {"in", "for", "to", "within", "inside", "on", "of", "with", "from"}
 _MEANING_VERBS = (
     ("mean",),
     ("means",),

@@ -67,6 +67,7 @@ QUESTIONS: list[tuple[str, list[str]]] = [
     ("what is hags <:thonk:123456789012345678>", ["hags"]),
     ("yo what is hags :thinking:", ["hags"]),
     ("what is hags and should I disable it", ["hags"]),
+    ("what is a fork on github", ["fork"]),
     ("what is hags exactly", ["hags"]),
     ("what is hags in windows", ["hags"]),
     ("what does optim mean in the settings", ["optim"]),
