@@ -42,7 +42,7 @@ def result_json(result: LookupResult) -> dict[str, Any]:
     }
 
 
-def _print_result(result: LookupResult, out: TextIO) -> None:
+def _print_result(service: GlossaryService, result: LookupResult, out: TextIO) -> None:
     from bot.glossary.plaintext import entry_text
 
     if result.match is None:
@@ -53,7 +53,9 @@ def _print_result(result: LookupResult, out: TextIO) -> None:
         return
     if result.match.kind != "exact":
         out.write(f"(showing {result.match.entry.term} for {result.query!r})\n")
-    out.write(entry_text(result.match.entry).rstrip("\n") + "\n")
+    entry = result.match.entry
+    related = {key: other.term for key in entry.related if (other := service.get(key))}
+    out.write(entry_text(entry, related_terms=related).rstrip("\n") + "\n")
 
 
 async def cmd_define(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
@@ -64,7 +66,7 @@ async def cmd_define(service: GlossaryService, args: argparse.Namespace, out: Te
             if args.json:
                 out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
             else:
-                _print_result(result, out)
+                _print_result(service, result, out)
         return EXIT_OK
     query = " ".join(args.query).strip()
     if not query:
@@ -73,7 +75,7 @@ async def cmd_define(service: GlossaryService, args: argparse.Namespace, out: Te
     if args.json:
         out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
     else:
-        _print_result(result, out)
+        _print_result(service, result, out)
     return EXIT_OK
 
 
