@@ -1,0 +1,103 @@
+"""Start-up failures end with one clear message and a non-zero exit, never a traceback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+
+from tests.e2e.fake_discord import INTENT_MESSAGE_CONTENT, PRIVILEGED_INTENTS, FakeDiscord
+from tests.e2e.harness import BOT_COMMAND, BotProcess, bot_env
+
+
+async def run_until_exit(fake: FakeDiscord, env: dict[str, str], tmp_path: Path) -> BotProcess:
+    """Run the bot until it exits by itself (or fail after 30 s)."""
+    process = await BotProcess.launch(
+        BOT_COMMAND,
+        fake,
+        env={"GLOSSARY_DB": str(tmp_path / "g.db"), **env},
+        log_path=tmp_path / "bot.log",
+    )
+    try:
+        await asyncio.wait_for(process.wait(), 30)
+    finally:
+        await process.terminate()
+    return process
+
+
+async def test_rejected_token(tmp_path: Path) -> None:
+    async with FakeDiscord(token="the-real-token") as fake:
+        process = await run_until_exit(fake, {"DISCORD_TOKEN": "a-wrong-token"}, tmp_path)
+    output = process.output()
+    assert process.returncode == 1
+    assert "Discord rejected DISCORD_TOKEN" in output
+    assert "Traceback" not in output
+    assert "a-wrong-token" not in output
+
+
+async def test_message_content_intent_not_enabled(tmp_path: Path) -> None:
+    allowed = PRIVILEGED_INTENTS & ~INTENT_MESSAGE_CONTENT
+    async with FakeDiscord(allowed_privileged_intents=allowed) as fake:
+        process = await run_until_exit(fake, {}, tmp_path)
+    output = process.output()
+    assert process.returncode == 1
+    assert "Message Content intent is not enabled" in output
+    assert "MESSAGE_CONTENT_INTENT=false" in output
+    assert "Traceback" not in output
+
+
+async def test_runs_without_message_content_when_told(tmp_path: Path) -> None:
+    allowed = PRIVILEGED_INTENTS & ~INTENT_MESSAGE_CONTENT
+    async with FakeDiscord(allowed_privileged_intents=allowed) as fake:
+        process = await BotProcess.launch(
+            BOT_COMMAND,
+            fake,
+            env={"GLOSSARY_DB": str(tmp_path / "g.db"), "MESSAGE_CONTENT_INTENT": "false"},
+            log_path=tmp_path / "bot.log",
+        )
+        try:
+            await process.wait_ready(fake, 30, expect_sync=True)
+            callback = await fake.invoke(fake.slash_interaction("define", {"term": "kaggle"}))
+            assert callback.json["data"]["embeds"][0]["title"] == "Kaggle"
+            assert not fake.intents & INTENT_MESSAGE_CONTENT
+        finally:
+            await process.terminate()
+    assert process.returncode == 0
+
+
+async def test_unreachable_discord(tmp_path: Path) -> None:
+    async with FakeDiscord() as fake:
+        port = fake.port
+    env = {
+        "DISCORD_TOKEN": "fake-token",
+        "DISCORD_API_BASE_URL": f"http://127.0.0.1:{port}/api/v10",
+        "DISCORD_GATEWAY_URL": f"ws://127.0.0.1:{port}/gateway",
+        "GLOSSARY_DB": str(tmp_path / "g.db"),
+    }
+    process = BotProcess(BOT_COMMAND, env=bot_env(None, env), log_path=tmp_path / "bot.log")
+    await process.start()
+    try:
+        await asyncio.wait_for(process.wait(), 30)
+    finally:
+        await process.terminate()
+    assert process.returncode == 1
+    assert "Cannot reach Discord" in process.output()
+    assert "Traceback" not in process.output()
+
+
+async def test_sigint_shuts_down_cleanly(tmp_path: Path) -> None:
+    async with FakeDiscord() as fake:
+        process = await BotProcess.launch(
+            BOT_COMMAND,
+            fake,
+            env={"GLOSSARY_DB": str(tmp_path / "g.db")},
+            log_path=tmp_path / "bot.log",
+        )
+        await process.wait_ready(fake, 30, expect_sync=True)
+        assert process.pid is not None
+        os.kill(process.pid, signal.SIGINT)
+        await asyncio.wait_for(process.wait(), 30)
+    assert process.returncode == 0
+    assert "Shutting down" in process.output()
+    assert "Traceback" not in process.output()
