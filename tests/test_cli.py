@@ -289,3 +289,27 @@ def test_invite_url_has_the_needed_permissions(tmp_path: Path) -> None:
     assert "client_id=1234" in url
     assert "applications.commands" in url
     assert "permissions=" in url
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["x" * 10_000, "kag\x01gle\x07", "\u202ekaggle\u202c", "\u200b\u200b", "```kaggle```", "🍕🍕"],
+)
+def test_hostile_queries_answer_without_crashing(query: str, db: Path) -> None:
+    proc = run_cli("define", "--json", query, db=db)
+    assert proc.returncode == 0, proc.stderr
+    assert b"Traceback" not in proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["query"] == query
+    assert data["match"] is None or data["match"]["key"] == "kaggle"
+
+
+def test_define_reports_a_database_it_cannot_open(tmp_path: Path) -> None:
+    not_a_db = tmp_path / "notes.txt"
+    not_a_db.write_text("this is not SQLite\n" * 100, encoding="utf-8")
+    before = not_a_db.read_bytes()
+    proc = run_cli("define", "kaggle", db=not_a_db)
+    assert proc.returncode == 1
+    assert b"Traceback" not in proc.stderr
+    assert b"notes.txt" in proc.stderr
+    assert not_a_db.read_bytes() == before
