@@ -1,0 +1,163 @@
+"""Readable differences between two snapshots of an entry, for history pages and audit posts."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Sequence
+
+from bot.glossary.models import (
+    Block,
+    Bullet,
+    Bullets,
+    Entry,
+    Examples,
+    Note,
+    Paragraph,
+    ProsCons,
+    Revision,
+    Steps,
+)
+
+NO_CHANGE = "no change to the content"
+# Long summaries and paragraphs are shown shortened; the full text is one revert away.
+VALUE_MAX = 120
+
+
+def _short(text: str, limit: int = VALUE_MAX) -> str:
+    """Return text on one line, cut to `limit` characters with an ellipsis."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def _bullet_lines(bullet: Bullet, depth: int) -> Iterator[str]:
+    """Yield a bullet, its examples and its children as indented lines."""
+    indent = "  " * depth
+    yield f"{indent}• {bullet.text}"
+    for example in bullet.examples:
+        yield f"{indent}  e.g. {example}"
+    for child in bullet.children:
+        yield from _bullet_lines(child, depth + 1)
+
+
+def block_lines(block: Block) -> Iterator[str]:
+    """Yield one body block as plain text lines, one idea per line."""
+    match block:
+        case Paragraph(text):
+            yield from (line for line in text.splitlines() if line.strip())
+        case Bullets(items):
+            for item in items:
+                yield from _bullet_lines(item, 0)
+        case Steps(items, title):
+            if title:
+                yield f"{title}:"
+            yield from (f"{number}. {step}" for number, step in enumerate(items, 1))
+        case Examples(items):
+            yield from (f"example: {item}" for item in items)
+        case Note(label, text):
+            yield f"{label or 'Note'}: {' '.join(text.split())}"
+        case ProsCons(pros, cons, intro):
+            if intro:
+                yield intro
+            yield from (f"pro: {item}" for item in pros)
+            yield from (f"con: {item}" for item in cons)
+
+
+def body_lines(body: Sequence[Block]) -> list[str]:
+    """Return a whole body as plain text lines."""
+    return [line for block in body for line in block_lines(block)]
+
+
+def _set_change(label: str, before: Sequence[str], after: Sequence[str]) -> str | None:
+    """Describe added and removed items of a list where order does not matter much."""
+    added = [item for item in after if item not in before]
+    removed = [item for item in before if item not in after]
+    if not added and not removed:
+        if list(before) != list(after):
+            return f"{label}: reordered"
+        return None
+    parts = [f"+ {item}" for item in added] + [f"− {item}" for item in removed]
+    return f"{label}: {', '.join(parts)}"
+
+
+def _body_change(before: Sequence[Block], after: Sequence[Block]) -> list[str]:
+    """Return the body lines removed ("− ") and added ("+ "), in reading order."""
+    if tuple(before) == tuple(after):
+        return []
+    old, new = body_lines(before), body_lines(after)
+    lines: list[str] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        lines.extend(f"− {_short(line)}" for line in old[i1:i2])
+        lines.extend(f"+ {_short(line)}" for line in new[j1:j2])
+    # Same text, different block structure (a paragraph turned into a note, say).
+    return ["definition:", *lines] if lines else ["definition: layout changed"]
+
+
+def diff_entries(before: Entry | None, after: Entry | None) -> list[str]:
+    """Return human-readable lines describing how `before` became `after`."""
+    if before is None and after is None:
+        return []
+    if before is None:
+        assert after is not None
+        return [f"created **{after.term}** ({after.category}): {_short(after.summary)}"]
+    if after is None:
+        return [f"removed **{before.term}**"]
+    lines: list[str] = []
+    if before.term != after.term:
+        lines.append(f"term: {before.term} → {after.term}")
+    if before.key != after.key:
+        lines.append(f"key: {before.key} → {after.key}")
+    if change := _set_change("aliases", before.aliases, after.aliases):
+        lines.append(change)
+    if before.summary != after.summary:
+        lines.append(f"summary: {_short(before.summary)} → {_short(after.summary)}")
+    if before.category != after.category:
+        lines.append(f"category: {before.category} → {after.category}")
+    if change := _set_change("related", before.related, after.related):
+        lines.append(change)
+    old_links = [f"{link.label} <{link.url}>" for link in before.links]
+    new_links = [f"{link.label} <{link.url}>" for link in after.links]
+    if change := _set_change("links", old_links, new_links):
+        lines.append(change)
+    if before.autoreply != after.autoreply:
+        lines.append(f"automatic replies: {'on' if after.autoreply else 'off'}")
+    lines.extend(_body_change(before.body, after.body))
+    return lines
+
+
+def _more(count: int) -> str:
+    """Return the "...and N more lines" tail, or nothing."""
+    return f"\n…and {count} more line{'s' if count != 1 else ''}" if count else ""
+
+
+def format_diff(lines: Sequence[str], limit: int = 1000) -> str:
+    """Join diff lines within `limit` characters, saying how many lines were left out."""
+    if not lines:
+        return NO_CHANGE
+    text = "\n".join(lines)
+    if len(text) <= limit:
+        return text
+    shown: list[str] = []
+    for index, line in enumerate(lines):
+        if len("\n".join([*shown, line]) + _more(len(lines) - index - 1)) > limit:
+            break
+        shown.append(line)
+    if not shown:
+        tail = _more(len(lines) - 1)
+        return _short(lines[0], limit - len(tail)) + tail
+    return "\n".join(shown) + _more(len(lines) - len(shown))
+
+
+def describe_revision(revision: Revision, previous: Revision | None) -> list[str]:
+    """Return what one revision did, compared with the revision before it."""
+    if revision.action == "delete":
+        return ["deleted (restore brings it back)"]
+    before = previous.snapshot if previous is not None else None
+    lines = diff_entries(before, revision.snapshot)
+    if revision.action == "restore":
+        lines.insert(0, "restored")
+    if revision.note:
+        lines.insert(0, revision.note)
+    return lines
