@@ -11,21 +11,12 @@ import discord
 
 from bot.client import GlossaryBot, report_error, send_ephemeral
 from bot.glossary.models import Entry
+from bot.glossary.text import clip
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 LABEL_MAX = 80  # Discord's button label limit
-
-
-def clip(text: str, limit: int) -> str:
-    """Shorten text to `limit` characters at a word boundary, marking the cut with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2 :]:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:-") + "…"
 
 
 class OpenEntryButton(

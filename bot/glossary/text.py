@@ -19,3 +19,13 @@ def slugify(text: str) -> str:
     """Return a stable key for a term ("Google Colab" -> "google-colab")."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return _SLUG_STRIP.sub("-", ascii_text.lower()).strip("-")
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten text to `limit` characters at a word boundary, marking the cut with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-") + "…"

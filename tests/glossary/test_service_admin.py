@@ -11,6 +11,14 @@ import pytest
 
 from bot.glossary import stats, yamlio
 from bot.glossary.diff import describe_revision, diff_entries
+from bot.glossary.forms import (
+    MODAL_VALUE_MAX,
+    entry_from_form,
+    form_defaults,
+    join_aliases,
+    new_names_probe,
+    split_aliases,
+)
 from bot.glossary.models import (
     Conflict,
     Entry,
@@ -23,15 +31,7 @@ from bot.glossary.service import Actor, GlossaryService
 from bot.glossary.text import normalize
 from bot.storage.repository import Repository
 from cogs.admin import plan_embed, same_plan
-from cogs.admin_views import (
-    MODAL_VALUE_MAX,
-    check_preview,
-    entry_from_form,
-    form_defaults,
-    join_aliases,
-    new_names_probe,
-    split_aliases,
-)
+from cogs.admin_views import check_preview
 
 ALICE = Actor(101, "alice")
 BOB = Actor(202, "bob")

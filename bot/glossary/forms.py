@@ -1,0 +1,99 @@
+"""What moderators type into the add/edit dialog, read into entries and written back."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Sequence
+
+from bot.glossary.markup import format_definition, parse_definition
+from bot.glossary.models import Entry, ValidationError
+from bot.glossary.text import clip, normalize, slugify
+
+MODAL_VALUE_MAX = 4000  # Discord's limit for a text input's value
+
+
+def split_aliases(raw: str) -> tuple[str, ...]:
+    """Read aliases typed one per line, or comma-separated on a single line."""
+    text = raw.replace("\r\n", "\n").strip()
+    # One per line lets an alias contain a comma ("Hello, world"); otherwise commas separate.
+    parts = text.split("\n") if "\n" in text else text.split(",")
+    aliases: list[str] = []
+    for part in parts:
+        alias = part.strip()
+        if alias and alias not in aliases:
+            aliases.append(alias)
+    return tuple(aliases)
+
+
+def join_aliases(aliases: Sequence[str]) -> str:
+    """Write aliases the way split_aliases reads them back."""
+    if any("," in alias for alias in aliases):
+        return "\n".join(aliases)
+    return ", ".join(aliases)
+
+
+def entry_from_form(
+    *,
+    term: str,
+    aliases: str,
+    summary: str,
+    definition: str,
+    category: str,
+    original: Entry | None,
+) -> Entry:
+    """Build the entry a moderator typed into the add/edit modal; raise ValidationError."""
+    term = term.strip()
+    key = original.key if original is not None else slugify(term)
+    if not key:
+        raise ValidationError(
+            f"'{clip(term, 80)}' cannot be turned into an entry key; "
+            "the term needs at least one latin letter or digit."
+        )
+    body = parse_definition(definition) if definition.strip() else ()
+    base = original or Entry(key=key, term=term, summary="")
+    return dataclasses.replace(
+        base,
+        term=term,
+        aliases=split_aliases(aliases),
+        # A pasted summary may carry line breaks; the summary is one line.
+        summary=" ".join(summary.split()),
+        category=category,
+        body=body,
+    )
+
+
+def form_defaults(entry: Entry) -> dict[str, str]:
+    """Return the current content as modal values; ValidationError if one cannot fit."""
+    values = {
+        "term": entry.term,
+        "aliases": join_aliases(entry.aliases),
+        "summary": entry.summary,
+        "definition": format_definition(entry.body),
+    }
+    too_long = [name for name, value in values.items() if len(value) > MODAL_VALUE_MAX]
+    if too_long:
+        sizes = ", ".join(f"{name} is {len(values[name])} characters" for name in too_long)
+        raise ValidationError(
+            f"**{entry.term}** is too long to edit in a Discord dialog ({sizes}; the limit is "
+            f"{MODAL_VALUE_MAX}). Edit it with `/glossary-admin export` and `import` instead."
+        )
+    return values
+
+
+def new_names_probe(entry: Entry, original: Entry | None) -> Entry | None:
+    """Return `entry` reduced to the names it adds, for the confusable-name check, or None."""
+    old = {normalize(name) for name in original.names} if original is not None else set()
+    added = [name for name in entry.names if normalize(name) not in old]
+    if not added:
+        return None
+    return dataclasses.replace(entry, term=added[0], aliases=tuple(added[1:]))
+
+
+def parse_when(stamp: str) -> datetime.datetime | None:
+    """Return an ISO timestamp from the store as an aware datetime, or None."""
+    try:
+        when = datetime.datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
