@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary import stats
 from bot.glossary.diff import diff_entries
+from bot.glossary.forms import form_defaults, new_names_probe
 from bot.glossary.models import CATEGORIES, Conflict, Entry, GlossaryError, NotFound
 from bot.glossary.text import normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
@@ -29,9 +30,7 @@ from cogs.admin_views import (
     audit,
     confirm_or_run,
     find_live,
-    form_defaults,
     missing_embed,
-    new_names_probe,
     reply,
 )
 from cogs.permissions import MOD_ROLES_SETTING, REFUSAL, is_moderator, require_moderator
