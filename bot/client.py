@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import secrets
+import sqlite3
 from typing import Any
 
 import discord
@@ -22,6 +23,15 @@ log = logging.getLogger(__name__)
 EXTENSIONS: tuple[str, ...] = ("cogs.glossary", "cogs.admin", "cogs.autoreply")
 # How often batched lookup counts are written; a crash loses at most this much of them.
 USAGE_FLUSH_SECONDS = 10.0
+STORE_REFUSED = (
+    "The glossary database refused the change (it is busy, read-only or out of disk space), "
+    "so nothing was saved. Please try again later; if it keeps failing, tell the bot's operator"
+)
+
+STALE_COMMAND = (
+    "This command changed since your Discord app loaded it. Reload Discord (Ctrl+R, or restart "
+    "the app) and try again."
+)
 
 
 def build_intents(settings: Settings) -> discord.Intents:
@@ -58,6 +68,10 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         message = user_message(original)
     elif isinstance(error, app_commands.CheckFailure):
         message = str(error) or "You can't use this command here."
+    elif isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        # Discord sent a command shape this bot does not have: a client with a stale command list.
+        log.warning("Stale or unknown command from user %s: %s", interaction.user.id, error)
+        message = STALE_COMMAND
     elif isinstance(error, app_commands.TransformerError):
         message = f"'{str(error.value)[:100]}' is not a valid value for this option."
     else:
@@ -74,7 +88,11 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
             interaction.channel_id,
             exc_info=original,
         )
-        message = f"Sorry, something went wrong on my side (error id `{error_id}`)."
+        if isinstance(original, sqlite3.Error):
+            # Every write is one transaction that was rolled back: say so, not SQLite's words.
+            message = f"{STORE_REFUSED} (error id `{error_id}`)."
+        else:
+            message = f"Sorry, something went wrong on my side (error id `{error_id}`)."
     try:
         await send_ephemeral(interaction, message)
     except discord.HTTPException:
@@ -150,7 +168,12 @@ class GlossaryBot(commands.Bot):
         if await self.service.repo.get_meta(meta_key) == digest:
             log.info("Application commands unchanged (%s); not syncing", scope)
             return False
-        synced = await self.tree.sync(guild=guild)
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.HTTPException as exc:
+            # Members keep the commands Discord already has; the next start tries again.
+            log.error("Could not sync application commands (%s): %s", scope, exc)
+            return False
         await self.service.repo.set_meta(meta_key, digest)
         log.info("Synced %d application commands (%s)", len(synced), scope)
         return True

@@ -62,6 +62,9 @@ def _cut(text: str, room: int, *, hard: bool = True) -> tuple[str, str]:
     """
     if len(text) <= room:
         return text, ""
+    if room <= 0:
+        # A full page: a negative room would make the searches below count from the end.
+        return "", text
     for separator in ("\n", " "):
         at = text.rfind(separator, 0, room + 1)
         if at > 0:

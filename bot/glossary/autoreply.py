@@ -47,8 +47,8 @@ class SettingsStore(Protocol):
         """Return every stored setting of a guild."""
         ...
 
-    async def set_setting(self, guild_id: int, name: str, value: Any) -> None:
-        """Store a JSON-serialisable guild setting."""
+    async def set_settings(self, guild_id: int, values: Mapping[str, Any]) -> None:
+        """Store several JSON-serialisable guild settings, all of them or none."""
         ...
 
 
@@ -173,8 +173,8 @@ class AutoReplySettings:
     async def save(repo: SettingsStore, guild_id: int, settings: AutoReplySettings) -> None:
         """Store every field of a guild's settings."""
         settings.validate()
-        for name, value in settings.to_stored().items():
-            await repo.set_setting(guild_id, name, value)
+        # One transaction: a failed write must not leave half of a moderator's change behind.
+        await repo.set_settings(guild_id, settings.to_stored())
 
     def validate(self) -> None:
         """Raise ValidationError when a field is out of range (settings built in code)."""

@@ -773,6 +773,19 @@ class Repository:
                 (guild_id, name, value_json),
             )
 
+    async def set_settings(self, guild_id: int, values: Mapping[str, Any]) -> None:
+        """Store several guild settings in one transaction: all of them or none."""
+        rows = [
+            (guild_id, name, json.dumps(value, ensure_ascii=False))
+            for name, value in values.items()
+        ]
+        async with self._write() as conn:
+            await conn.executemany(
+                "INSERT INTO guild_settings (guild_id, name, value_json) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id, name) DO UPDATE SET value_json = excluded.value_json",
+                rows,
+            )
+
     async def guild_settings(self, guild_id: int) -> dict[str, Any]:
         """Return every stored setting of a guild."""
         async with self._read():

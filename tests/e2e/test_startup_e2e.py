@@ -101,3 +101,26 @@ async def test_sigint_shuts_down_cleanly(tmp_path: Path) -> None:
     assert process.returncode == 0
     assert "Shutting down" in process.output()
     assert "Traceback" not in process.output()
+
+
+async def test_failed_command_sync_is_retried_on_next_start(tmp_path: Path) -> None:
+    env = {"GLOSSARY_DB": str(tmp_path / "g.db")}
+    async with FakeDiscord() as fake:
+        # A 4xx is not retried by discord.py, so the failure reaches the bot at once.
+        fake.fail_next("PUT", r"/commands$", 400)
+        process = await BotProcess.launch(BOT_COMMAND, fake, env=env, log_path=tmp_path / "a.log")
+        try:
+            await process.wait_ready(fake, 30)
+            callback = await fake.invoke(fake.slash_interaction("define", {"term": "kaggle"}))
+            assert callback.json["data"]["embeds"][0]["title"] == "Kaggle"
+        finally:
+            await process.terminate()
+        assert "Could not sync application commands" in process.output()
+        assert "Traceback" not in process.output()
+
+        again = await BotProcess.launch(BOT_COMMAND, fake, env=env, log_path=tmp_path / "b.log")
+        try:
+            await again.wait_ready(fake, 30, expect_sync=True)
+        finally:
+            await again.terminate()
+        assert "Synced" in again.output()
