@@ -21,7 +21,8 @@ from bot.glossary.service import GlossaryService
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = ("cogs.glossary", "cogs.admin", "cogs.autoreply")
-# How often batched lookup counts are written; a crash loses at most this much of them.
+# How often batched lookup counts are written (a crash loses at most this much of them)
+# and changes made by other processes, such as a CLI import, are picked up.
 USAGE_FLUSH_SECONDS = 10.0
 STORE_REFUSED = (
     "The glossary database refused the change (it is busy, read-only or out of disk space), "
@@ -148,9 +149,10 @@ class GlossaryBot(commands.Bot):
             await asyncio.sleep(USAGE_FLUSH_SECONDS)
             try:
                 await self.service.flush_usage()
+                await self.service.refresh_if_changed_elsewhere()
             except Exception:
                 # Counts stay buffered; a busy or read-only database must not stop the bot.
-                log.warning("Could not save lookup counts; will retry", exc_info=True)
+                log.warning("Could not save lookup counts or reload the glossary", exc_info=True)
 
     def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         """Return the JSON Discord would receive for this scope's commands."""

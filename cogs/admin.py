@@ -34,7 +34,7 @@ from cogs.admin_views import (
     reply,
 )
 from cogs.permissions import MOD_ROLES_SETTING, REFUSAL, is_moderator, require_moderator
-from cogs.ui import NO_MENTIONS, ConfirmView, clip, entry_message
+from cogs.ui import NO_MENTIONS, ConfirmView, clip, deferred_if_slow, entry_message
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,8 @@ class GlossaryAdmin(commands.Cog):
     async def alias_remove(self, interaction: discord.Interaction, term: str, alias: str) -> None:
         """Remove an alias."""
         entry = find_live(self.bot, term)
-        saved = await self.bot.service.remove_alias(entry.key, alias, actor_of(interaction))
+        async with deferred_if_slow(interaction):
+            saved = await self.bot.service.remove_alias(entry.key, alias, actor_of(interaction))
         await reply(interaction, f"'{clip(alias, 80)}' no longer leads to **{saved.term}**.")
         await audit(
             interaction, "alias removed", f"{saved.term} ({saved.key})", diff_entries(entry, saved)
@@ -245,7 +246,8 @@ class GlossaryAdmin(commands.Cog):
         warnings = self.bot.service.confusables(probe) if probe is not None else []
 
         async def run(inner: discord.Interaction) -> None:
-            saved = await self.bot.service.rename(entry.key, new_term, actor_of(inner))
+            async with deferred_if_slow(inner):
+                saved = await self.bot.service.rename(entry.key, new_term, actor_of(inner))
             await reply(
                 inner,
                 f"Renamed **{entry.term}** to **{saved.term}**.",
@@ -263,9 +265,10 @@ class GlossaryAdmin(commands.Cog):
         entry = find_live(self.bot, term)
 
         async def run(inner: discord.Interaction) -> None:
-            await self.bot.service.delete(
-                entry.key, actor_of(inner), expected_version=entry.version
-            )
+            async with deferred_if_slow(inner):
+                await self.bot.service.delete(
+                    entry.key, actor_of(inner), expected_version=entry.version
+                )
             await reply(
                 inner,
                 f"Deleted **{entry.term}** (`{entry.key}`). "
@@ -289,7 +292,8 @@ class GlossaryAdmin(commands.Cog):
     @app_commands.autocomplete(term=deleted_terms)
     async def restore(self, interaction: discord.Interaction, term: str) -> None:
         """Undo a soft delete."""
-        restored = await self.bot.service.restore(term.strip(), actor_of(interaction))
+        async with deferred_if_slow(interaction):
+            restored = await self.bot.service.restore(term.strip(), actor_of(interaction))
         await reply(
             interaction, f"Restored **{restored.term}**.", **entry_message(self.bot, restored)
         )
@@ -313,9 +317,10 @@ class GlossaryAdmin(commands.Cog):
     async def revert(self, interaction: discord.Interaction, term: str, revision: int) -> None:
         """Write an earlier revision's content as a new revision."""
         entry = await self._find_any(term)
-        reverted = await self.bot.service.revert(
-            entry.key, revision, actor_of(interaction), expected_version=entry.version
-        )
+        async with deferred_if_slow(interaction):
+            reverted = await self.bot.service.revert(
+                entry.key, revision, actor_of(interaction), expected_version=entry.version
+            )
         await reply(
             interaction,
             f"Reverted **{reverted.term}** to r{revision}.",
@@ -373,7 +378,8 @@ class GlossaryAdmin(commands.Cog):
                     "The glossary changed since the dry run; "
                     "run the import again to see the new plan."
                 )
-            applied = await self.bot.service.apply_import(entries, actor_of(inner))
+            async with deferred_if_slow(inner):
+                applied = await self.bot.service.apply_import(entries, actor_of(inner))
             await reply(inner, "Imported.", embed=plan_embed("Import done", applied))
             summary = [f"{heading}: {', '.join(keys)}" for heading, keys in plan_lines(applied)]
             await audit(inner, "import", clip(file.filename, 100), summary)
@@ -432,8 +438,9 @@ class GlossaryAdmin(commands.Cog):
     @admin.command(name="missing", description="Lookups that found nothing, to add or dismiss")
     async def missing(self, interaction: discord.Interaction) -> None:
         """Show the most frequent missed lookups with buttons to act on them."""
-        await self.bot.service.flush_usage()
-        misses = await self.bot.service.repo.top_misses(SELECT_OPTIONS_MAX)
+        async with deferred_if_slow(interaction):
+            await self.bot.service.flush_usage()
+            misses = await self.bot.service.repo.top_misses(SELECT_OPTIONS_MAX)
         embed = missing_embed(misses)
         if not misses:
             await interaction.response.send_message(
@@ -448,9 +455,10 @@ class GlossaryAdmin(commands.Cog):
     @admin.command(name="stats", description="Most used entries, lookups per day and misses")
     async def stats(self, interaction: discord.Interaction) -> None:
         """Show usage of the last 14 days."""
-        await self.bot.service.flush_usage()
         repo = self.bot.service.repo
-        days = await repo.daily_counts(14)
+        async with deferred_if_slow(interaction):
+            await self.bot.service.flush_usage()
+            days = await repo.daily_counts(14)
         hits, misses = stats.totals(days)
         terms = {entry.key: entry.term for entry in self.bot.service.entries}
         top = [(terms.get(key, key), count) for key, count in await repo.top_entries(10)]
@@ -489,9 +497,10 @@ class GlossaryAdmin(commands.Cog):
     ) -> None:
         """Set or clear the audit channel."""
         assert interaction.guild_id is not None
-        await self.bot.service.repo.set_setting(
-            interaction.guild_id, AUDIT_SETTING, channel.id if channel else None
-        )
+        async with deferred_if_slow(interaction):
+            await self.bot.service.repo.set_setting(
+                interaction.guild_id, AUDIT_SETTING, channel.id if channel else None
+            )
         if channel is None:
             await send_ephemeral(interaction, "Glossary changes are no longer posted anywhere.")
         else:
@@ -525,9 +534,10 @@ class GlossaryAdmin(commands.Cog):
         if role.id in role_ids:
             await send_ephemeral(interaction, f"{role.mention} can already edit the glossary.")
             return
-        await self.bot.service.repo.set_setting(
-            interaction.guild_id, MOD_ROLES_SETTING, [*role_ids, role.id]
-        )
+        async with deferred_if_slow(interaction):
+            await self.bot.service.repo.set_setting(
+                interaction.guild_id, MOD_ROLES_SETTING, [*role_ids, role.id]
+            )
         await send_ephemeral(interaction, f"Members with {role.mention} can now edit the glossary.")
         await audit(interaction, "moderator role added", role.name)
 
@@ -545,7 +555,8 @@ class GlossaryAdmin(commands.Cog):
             await send_ephemeral(interaction, f"{role.mention} is not a glossary moderator role.")
             return
         kept = [role_id for role_id in role_ids if role_id != role.id]
-        await self.bot.service.repo.set_setting(interaction.guild_id, MOD_ROLES_SETTING, kept)
+        async with deferred_if_slow(interaction):
+            await self.bot.service.repo.set_setting(interaction.guild_id, MOD_ROLES_SETTING, kept)
         await send_ephemeral(
             interaction, f"Members with {role.mention} can no longer edit the glossary."
         )

@@ -23,7 +23,7 @@ from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationE
 from bot.glossary.service import Actor
 from bot.glossary.text import normalize
 from cogs.permissions import require_moderator
-from cogs.ui import NO_MENTIONS, ConfirmView, Paginator, clip, entry_message
+from cogs.ui import NO_MENTIONS, ConfirmView, Paginator, clip, deferred_if_slow, entry_message
 
 log = logging.getLogger(__name__)
 
@@ -137,13 +137,14 @@ async def save_entry(
     """Create or update an entry, show it as /define would, and log it to the audit channel."""
     bot = bot_of(interaction)
     actor = actor_of(interaction)
-    if original is None:
-        saved = await bot.service.create(entry, actor)
-        action = "added"
-    else:
-        # The version from when the modal opened: a concurrent edit is refused, not overwritten.
-        saved = await bot.service.update(entry, actor, expected_version=original.version)
-        action = "edited"
+    async with deferred_if_slow(interaction):
+        if original is None:
+            saved = await bot.service.create(entry, actor)
+            action = "added"
+        else:
+            # The version from when the modal opened: a concurrent edit is refused, not overwritten.
+            saved = await bot.service.update(entry, actor, expected_version=original.version)
+            action = "edited"
     await reply(
         interaction,
         f"Saved **{clip(saved.term, 80)}** (`{saved.key}`, v{saved.version}). "
@@ -315,7 +316,8 @@ async def add_alias_flow(
     warnings = bot.service.confusables(probe)
 
     async def run(inner: discord.Interaction) -> None:
-        saved = await bot.service.add_alias(entry.key, alias, actor_of(inner))
+        async with deferred_if_slow(inner):
+            saved = await bot.service.add_alias(entry.key, alias, actor_of(inner))
         await reply(inner, f"**{saved.term}** can now also be found as '{clip(alias, 80)}'.")
         await audit(inner, "alias added", f"{saved.term} ({saved.key})", diff_entries(entry, saved))
         if after_save is not None:
@@ -425,7 +427,8 @@ class MissingView(discord.ui.View):
     async def on_dismiss(self, interaction: discord.Interaction) -> None:
         """Hide the chosen lookup until someone searches for it again."""
         bot = bot_of(interaction)
-        await bot.service.repo.dismiss_miss(self.query)
+        async with deferred_if_slow(interaction):
+            await bot.service.repo.dismiss_miss(self.query)
         await audit(interaction, "miss dismissed", clip(self.query, 100))
         misses = await bot.service.repo.top_misses(SELECT_OPTIONS_MAX)
         self.stop()

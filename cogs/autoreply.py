@@ -24,7 +24,7 @@ from bot.glossary.autoreply import (
 from bot.glossary.models import Entry, GlossaryError, NotFound
 from bot.render import TOTAL_MAX, embeds_size, summary_embed
 from cogs.permissions import is_moderator, moderator_check
-from cogs.ui import NO_MENTIONS, clip
+from cogs.ui import NO_MENTIONS, clip, deferred_if_slow
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ class AutoReplyCommands(app_commands.Group):
     async def mode(self, interaction: discord.Interaction, mode: str) -> None:
         """Set the detection mode."""
         settings = await self.cog.update(
-            _guild_id(interaction), lambda current: current.with_mode(mode)
+            interaction, _guild_id(interaction), lambda current: current.with_mode(mode)
         )
         await send_ephemeral(
             interaction,
@@ -152,7 +152,9 @@ class AutoReplyCommands(app_commands.Group):
     ) -> None:
         """Set the per-channel and per-member cooldowns."""
         settings = await self.cog.update(
-            _guild_id(interaction), lambda current: current.with_cooldowns(seconds, member_seconds)
+            interaction,
+            _guild_id(interaction),
+            lambda current: current.with_cooldowns(seconds, member_seconds),
         )
         await send_ephemeral(
             interaction,
@@ -182,7 +184,7 @@ class AutoReplyCommands(app_commands.Group):
         target = channel.id if channel is not None else None
         if action == "clear":
             settings = await self.cog.update(
-                guild_id, lambda current: current.clear_channel(target)
+                interaction, guild_id, lambda current: current.clear_channel(target)
             )
             done = (
                 f"<#{target}> is on neither list"
@@ -195,11 +197,11 @@ class AutoReplyCommands(app_commands.Group):
                 raise GlossaryError("Name a channel.")
             if action == "allow":
                 settings = await self.cog.update(
-                    guild_id, lambda current: current.allow_channel(target)
+                    interaction, guild_id, lambda current: current.allow_channel(target)
                 )
             else:
                 settings = await self.cog.update(
-                    guild_id, lambda current: current.deny_channel(target)
+                    interaction, guild_id, lambda current: current.deny_channel(target)
                 )
             done = f"<#{target}> is now {'allowed' if action == 'allow' else 'denied'}"
         else:
@@ -224,14 +226,16 @@ class AutoReplyCommands(app_commands.Group):
         found = result.match.entry
         if action == "disable":
             await self.cog.update(
-                _guild_id(interaction), lambda current: current.disable_entry(found.key)
+                interaction,
+                _guild_id(interaction),
+                lambda current: current.disable_entry(found.key),
             )
             await send_ephemeral(
                 interaction, f"I will no longer explain **{found.term}** on my own."
             )
         elif action == "enable":
             await self.cog.update(
-                _guild_id(interaction), lambda current: current.enable_entry(found.key)
+                interaction, _guild_id(interaction), lambda current: current.enable_entry(found.key)
             )
             note = (
                 ""
@@ -334,11 +338,15 @@ class AutoReply(commands.Cog):
         return settings
 
     async def update(
-        self, guild_id: int, change: Callable[[AutoReplySettings], AutoReplySettings]
+        self,
+        interaction: discord.Interaction,
+        guild_id: int,
+        change: Callable[[AutoReplySettings], AutoReplySettings],
     ) -> AutoReplySettings:
         """Apply `change` to a guild's settings, save them and return the result."""
         settings = change(await self.settings_for(guild_id))
-        await AutoReplySettings.save(self.bot.service.repo, guild_id, settings)
+        async with deferred_if_slow(interaction):
+            await AutoReplySettings.save(self.bot.service.repo, guild_id, settings)
         self._settings[guild_id] = settings
         return settings
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import discord
@@ -54,6 +56,42 @@ class OpenEntryButton(
             await interaction.response.send_message(**entry_message(bot, entry), ephemeral=True)
         except Exception as exc:
             await report_error(interaction, exc)
+
+
+# Discord drops an interaction not acknowledged within 3 s; a write waiting on a busy
+# database (up to the 10 s busy timeout) acknowledges it first.
+DEFER_AFTER_SECONDS = 2.0
+
+
+@contextlib.asynccontextmanager
+async def deferred_if_slow(
+    interaction: discord.Interaction, *, after: float = DEFER_AFTER_SECONDS
+) -> AsyncIterator[None]:
+    """Acknowledge the interaction if the work inside runs long, so the answer is never lost."""
+    deferring = asyncio.Event()
+
+    async def acknowledge() -> None:
+        await asyncio.sleep(after)
+        deferring.set()
+        if interaction.response.is_done():
+            return
+        try:
+            if interaction.type is discord.InteractionType.component:
+                await interaction.response.defer()
+            else:
+                await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException:
+            log.warning("Could not defer slow interaction %s", interaction.id, exc_info=True)
+
+    task = asyncio.create_task(acknowledge())
+    try:
+        yield
+    finally:
+        # A defer already on its way must land before anyone answers; one not started is dropped.
+        if deferring.is_set():
+            await task
+        else:
+            task.cancel()
 
 
 def entry_buttons(

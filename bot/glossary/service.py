@@ -46,6 +46,7 @@ class GlossaryService:
         self.detector = Detector(())
         self._write_lock = asyncio.Lock()
         self._usage = UsageBuffer()
+        self._data_version = 0
 
     @classmethod
     async def open(cls, db_path: str | Path, *, seed_path: Path | None = None) -> GlossaryService:
@@ -72,12 +73,22 @@ class GlossaryService:
 
     async def refresh(self) -> None:
         """Rebuild the matcher and detector from the store."""
+        self._data_version = await self.repo.data_version()
         entries = await self.repo.list_entries()
         popularity = await self.repo.popularity()
         popularity.update({key: popularity.get(key, 0) + n for key, n in self._usage.uses.items()})
         self._entries = {entry.key: entry for entry in entries}
         self.matcher = Matcher(entries, popularity=popularity)
         self.detector = Detector(entries)
+
+    async def refresh_if_changed_elsewhere(self) -> bool:
+        """Re-index when another process (a CLI import, say) changed the database."""
+        if await self.repo.data_version() == self._data_version:
+            return False
+        async with self._write_lock:
+            await self.refresh()
+        log.info("The glossary changed outside the bot; reloaded %d entries", len(self._entries))
+        return True
 
     # Reads -------------------------------------------------------------------------------
 

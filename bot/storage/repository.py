@@ -795,6 +795,13 @@ class Repository:
             )
         return {row["name"]: json.loads(row["value_json"]) for row in rows}
 
+    async def data_version(self) -> int:
+        """Return SQLite's data_version: it changes when another connection commits."""
+        async with self._read():
+            row = await self._one("PRAGMA data_version")
+        assert row is not None
+        return int(row[0])
+
     async def get_meta(self, name: str) -> str | None:
         """Return a store-wide metadata value, or None."""
         async with self._read():

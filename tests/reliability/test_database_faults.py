@@ -17,7 +17,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.e2e.fake_discord import MODERATOR_USER_ID, OWNER_USER_ID, FakeDiscord
+from tests.e2e.fake_discord import (
+    MODERATOR_USER_ID,
+    OWNER_USER_ID,
+    FakeDiscord,
+    RecordedRequest,
+)
 from tests.e2e.harness import PROJECT_ROOT, BotFactory, bot_env
 from tests.reliability.conftest import (
     CLI_COMMAND,
@@ -34,6 +39,7 @@ from tests.reliability.conftest import (
 )
 
 LOCK_SECONDS = 2.0
+DEFERRED_CHANNEL_MESSAGE = 5  # interaction callback type: "thinking", answer follows
 REFUSED = "nothing was saved"
 
 
@@ -70,6 +76,21 @@ async def as_moderator(fake: FakeDiscord, path: str, **options: Any) -> str:
     return f"{data.get('content') or ''}\n{embeds_text(data)}"
 
 
+async def answer_content(
+    fake: FakeDiscord, interaction: dict[str, Any], callback: RecordedRequest | None = None
+) -> str:
+    """Return what the member finally sees: the callback, or the follow-up after a deferral."""
+    callback = callback or await fake.wait_for_callback(interaction["id"], 30)
+    if callback.json["type"] != DEFERRED_CHANNEL_MESSAGE:
+        return callback.json["data"]["content"]
+    token = interaction["token"]
+    follow_up = await fake.wait_for_request(
+        lambda r: r.method in ("POST", "PATCH") and "/webhooks/" in r.path and token in r.path,
+        30,
+    )
+    return follow_up.json["content"]
+
+
 def bot_said(fake: FakeDiscord, text: str) -> bool:
     """Return whether any request the bot made contains `text`."""
     return any(text in json.dumps(r.json) for r in fake.requests if r.json is not None)
@@ -100,8 +121,8 @@ async def test_a_locked_database_delays_writes_but_never_lookups(
         await asyncio.sleep(max(0.0, LOCK_SECONDS - answered_while_locked))
     record_figure(f"locked database: lookups answered within {answered_while_locked:.2f}s")
 
-    saved = await fake_discord.wait_for_callback(write["id"], 30)
-    assert "Cooldowns: 99s per term and channel, 9s per member" in saved.json["data"]["content"]
+    saved = await answer_content(fake_discord, write)
+    assert "Cooldowns: 99s per term and channel, 9s per member" in saved
     stored = dict(query(db_path, "SELECT name, value_json FROM guild_settings"))
     assert stored["autoreply_cooldown"] == "99"
     # The lookups made during the lock are counted by the periodic flush, bot still running.
@@ -112,6 +133,32 @@ async def test_a_locked_database_delays_writes_but_never_lookups(
     )
     assert not bot_said(fake_discord, "locked")
     assert "database is locked" not in process.output()
+
+
+async def test_a_write_held_past_discords_deadline_is_deferred_then_answered(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    await start_bot(bot_process, db_path)
+    with write_lock(db_path):
+        interaction = await fake_discord.dispatch_interaction(
+            fake_discord.slash_interaction(
+                "glossary-admin alias add",
+                {"term": "kaggle", "alias": "kaggle notebooks platform"},
+                user_id=MODERATOR_USER_ID,
+            )
+        )
+        dispatched = time.perf_counter()
+        callback = await fake_discord.wait_for_callback(interaction["id"], 30)
+        # Discord's deadline is functional, not a speed target: a later answer is dropped.
+        assert callback.time - dispatched < 3.0
+        assert callback.json["type"] == DEFERRED_CHANNEL_MESSAGE
+        assert callback.json["data"]["flags"] & 64
+        await asyncio.sleep(4.0 - (time.perf_counter() - dispatched))
+    answer = await answer_content(fake_discord, interaction, callback)
+    assert "kaggle notebooks platform" in answer
+    assert (await define(fake_discord, "kaggle notebooks platform"))["data"]["embeds"][0][
+        "title"
+    ] == "Kaggle"
 
 
 async def test_cli_import_and_backup_while_the_bot_answers(
@@ -217,3 +264,32 @@ async def test_a_settings_change_is_saved_whole_or_not_at_all(
     shown = await as_moderator(fake_discord, "autoreply show")
     # What the moderator was told failed must not half-apply after a restart.
     assert "600s per term and channel" in shown and "60s per member" in shown, shown
+
+
+async def test_a_cli_import_reaches_the_running_bot_without_a_restart(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path, tmp_path: Path
+) -> None:
+    await start_bot(bot_process, db_path)
+    exported = run_cli(db_path, "export")
+    assert exported.returncode == 0, exported.stderr
+    document = exported.stdout + (
+        "  - key: rvc\n    term: RVC\n    aliases:\n      - retrieval-based voice conversion\n"
+        "    summary: Retrieval-based Voice Conversion, the voice model this server is about.\n"
+        "    category: general\n    related: []\n    body: []\n"
+    )
+    path = tmp_path / "with-rvc.yaml"
+    path.write_text(document, encoding="utf-8")
+    assert (await define(fake_discord, "rvc"))["data"].get("embeds") is None
+
+    imported = run_cli(db_path, "import", str(path))
+    assert imported.returncode == 0, imported.stderr
+    assert "1 were added: rvc" in imported.stdout
+
+    deadline = time.perf_counter() + 30
+    while True:
+        data = (await define(fake_discord, "retrieval-based voice conversion"))["data"]
+        if data.get("embeds"):
+            break
+        assert time.perf_counter() < deadline, "the bot never picked up the CLI import"
+        await asyncio.sleep(0.5)
+    assert data["embeds"][0]["title"] == "RVC"
