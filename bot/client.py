@@ -114,6 +114,8 @@ class GlossaryBot(commands.Bot):
     """The glossary bot: opens the store, loads the cogs and syncs commands deliberately."""
 
     def __init__(self, settings: Settings, *, service: GlossaryService | None = None) -> None:
+        # A text-only bot: the voice libraries' absence is not worth a warning at every start.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=build_intents(settings),
