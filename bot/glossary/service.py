@@ -77,9 +77,13 @@ class GlossaryService:
         entries = await self.repo.list_entries()
         popularity = await self.repo.popularity()
         popularity.update({key: popularity.get(key, 0) + n for key, n in self._usage.uses.items()})
+        # Indexing 10,000 entries takes most of a second: keep the event loop (heartbeats,
+        # other members' lookups) running meanwhile, then swap everything at once.
+        matcher, detector = await asyncio.to_thread(
+            lambda: (Matcher(entries, popularity=popularity), Detector(entries))
+        )
         self._entries = {entry.key: entry for entry in entries}
-        self.matcher = Matcher(entries, popularity=popularity)
-        self.detector = Detector(entries)
+        self.matcher, self.detector = matcher, detector
 
     async def refresh_if_changed_elsewhere(self) -> bool:
         """Re-index when another process (a CLI import, say) changed the database."""
