@@ -24,6 +24,7 @@ from tests.e2e.fake_discord import (
     RecordedRequest,
 )
 from tests.e2e.harness import BOT_COMMAND, BotFactory, BotProcess
+from tests.e2e.payloads import assert_no_mentions, button_id, components, embeds_text
 
 CHANNEL_MESSAGE = 4  # interaction callback types
 DEFERRED_CHANNEL_MESSAGE = 5
@@ -78,36 +79,6 @@ def db_rows(db_path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple
 def revision_count(db_path: Path) -> int:
     """Return how many revisions exist in all."""
     return int(db_rows(db_path, "SELECT COUNT(*) FROM revisions")[0][0])
-
-
-def embeds_text(data: Body) -> str:
-    """Return every visible string of a message body's embeds."""
-    parts: list[str] = []
-    for embed in data.get("embeds") or []:
-        parts += [embed.get("title") or "", embed.get("description") or ""]
-        parts += [f"{f['name']} {f['value']}" for f in embed.get("fields", [])]
-        parts.append((embed.get("footer") or {}).get("text", ""))
-    return "\n".join(parts)
-
-
-def assert_no_mentions(data: Body) -> None:
-    """Check that the bot asked Discord to ping nobody."""
-    allowed = data.get("allowed_mentions")
-    assert allowed is not None, data
-    assert allowed.get("parse") == []
-
-
-def components(data: Body) -> list[Body]:
-    """Return every interactive component of a message body."""
-    return [item for row in data.get("components") or [] for item in row.get("components", [])]
-
-
-def button_id(data: Body, label: str) -> str:
-    """Return the custom id of the button with this label."""
-    for item in components(data):
-        if item.get("type") == 2 and item.get("label") == label:
-            return str(item["custom_id"])
-    raise AssertionError(f"no button {label!r} in {components(data)}")
 
 
 async def slash(

@@ -17,6 +17,7 @@ from tests.e2e.fake_discord import (
     FakeDiscord,
 )
 from tests.e2e.harness import BOT_COMMAND, BotFactory, BotProcess
+from tests.e2e.payloads import assert_no_mentions, buttons, embeds_text
 
 CHANNEL_MESSAGE = 4  # interaction callback types
 AUTOCOMPLETE_RESULT = 8
@@ -33,34 +34,6 @@ async def start_bot(bot_process: BotFactory, db_path: Path, **env: str) -> BotPr
     return await bot_process(
         BOT_COMMAND, env={"GLOSSARY_DB": str(db_path), "LOG_LEVEL": "INFO", **env}, expect_sync=True
     )
-
-
-def embeds_text(body: dict[str, Any]) -> str:
-    """Return every visible string of a message body's embeds."""
-    parts: list[str] = []
-    for embed in body.get("embeds") or []:
-        parts += [embed.get("title", ""), embed.get("description", "")]
-        parts += [f"{f['name']} {f['value']}" for f in embed.get("fields", [])]
-        parts.append((embed.get("footer") or {}).get("text", ""))
-    return "\n".join(parts)
-
-
-def buttons(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return every button of a message body."""
-    return [
-        component
-        for row in body.get("components") or []
-        for component in row.get("components", [])
-        if component.get("type") == 2
-    ]
-
-
-def assert_no_mentions(body: dict[str, Any]) -> None:
-    """Check that the bot asked Discord to ping nobody."""
-    allowed = body.get("allowed_mentions")
-    assert allowed is not None, body
-    assert allowed.get("parse") == []
-    assert not allowed.get("users") and not allowed.get("roles")
 
 
 async def define(fake: FakeDiscord, term: str, **options: Any) -> dict[str, Any]:

@@ -61,38 +61,6 @@ def run_cli(
     )
 
 
-def embeds_text(body: dict[str, Any]) -> str:
-    """Return every visible string of a message body's embeds."""
-    parts: list[str] = []
-    for embed in body.get("embeds") or []:
-        parts += [embed.get("title", ""), embed.get("description", "")]
-        parts += [f"{f['name']} {f['value']}" for f in embed.get("fields", [])]
-        parts.append((embed.get("footer") or {}).get("text", ""))
-    return "\n".join(parts)
-
-
-def buttons(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Return every button of a message body."""
-    return [
-        component
-        for row in body.get("components") or []
-        for component in row.get("components", [])
-        if component.get("type") == 2
-    ]
-
-
-def pings_nobody(body: dict[str, Any]) -> bool:
-    """Return whether a message body tells Discord to ping nobody at all."""
-    allowed = body.get("allowed_mentions")
-    return (
-        isinstance(allowed, dict)
-        and allowed.get("parse") == []
-        and not allowed.get("users")
-        and not allowed.get("roles")
-        and not allowed.get("replied_user")
-    )
-
-
 async def define(fake: FakeDiscord, term: str, **options: Any) -> dict[str, Any]:
     """Run /define and return the callback body."""
     callback = await fake.invoke(fake.slash_interaction("define", {"term": term, **options}))

@@ -14,10 +14,10 @@ from typing import Any
 
 from tests.e2e.fake_discord import FakeDiscord
 from tests.e2e.harness import BotFactory
+from tests.e2e.payloads import buttons
 from tests.reliability.conftest import (
     AUTOCOMPLETE_RESULT,
     CHANNEL_MESSAGE,
-    buttons,
     callbacks_of,
     record_figure,
     rss_kib,

@@ -24,12 +24,12 @@ from tests.e2e.fake_discord import (
     RecordedRequest,
 )
 from tests.e2e.harness import PROJECT_ROOT, BotFactory, bot_env
+from tests.e2e.payloads import embeds_text
 from tests.reliability.conftest import (
     CLI_COMMAND,
     autocomplete,
     bulk_document,
     define,
-    embeds_text,
     query,
     record_figure,
     reply_to,

@@ -21,14 +21,12 @@ from tests.e2e.fake_discord import (
     RecordedRequest,
 )
 from tests.e2e.harness import BotFactory
+from tests.e2e.payloads import buttons, embeds_text, pings_nobody
 from tests.reliability.conftest import (
     CHANNEL_MESSAGE,
     autocomplete,
-    buttons,
     callbacks_of,
     define,
-    embeds_text,
-    pings_nobody,
     query,
     reply_to,
     run_cli,

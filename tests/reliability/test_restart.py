@@ -17,10 +17,9 @@ from tests.e2e.fake_discord import (
     FakeDiscord,
 )
 from tests.e2e.harness import BotFactory
+from tests.e2e.payloads import buttons, embeds_text
 from tests.reliability.conftest import (
-    buttons,
     define,
-    embeds_text,
     query,
     replies_to,
     reply_to,
