@@ -6,25 +6,23 @@ a failed operation leaves the database exactly as it was. Callers only see model
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
-
-import aiosqlite
 
 from bot.glossary.codec import entry_from_dict, entry_to_dict
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
 from bot.glossary.text import normalize
-from bot.storage.db import BUSY_TIMEOUT_MS, connect
+from bot.storage.base import utc_now
+from bot.storage.db import connect
 from bot.storage.migrations import migrate
+from bot.storage.settings import SettingsQueries
+from bot.storage.usage import UsageQueries
 
 T = TypeVar("T")
 
@@ -47,11 +45,6 @@ class ImportPlan:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-
-
-def _utc_now() -> datetime:
-    """Return the current UTC time."""
-    return datetime.now(UTC)
 
 
 def _content_json(entry: Entry) -> str:
@@ -95,27 +88,11 @@ def fts_query(text: str) -> str:
     return " ".join(quoted)
 
 
-class Repository:
-    """Async access to one glossary database file."""
-
-    def __init__(
-        self,
-        conn: aiosqlite.Connection,
-        path: str | Path,
-        *,
-        clock: Callable[[], datetime] = _utc_now,
-    ) -> None:
-        self._conn = conn
-        self.path = Path(path)
-        self._clock = clock
-        # One connection serves every coroutine: the lock keeps a reader from seeing another
-        # coroutine's uncommitted transaction and two writers from nesting BEGINs.
-        self._lock = asyncio.Lock()
+class Repository(UsageQueries, SettingsQueries):
+    """Async access to one glossary database file: entries, names, revisions and search."""
 
     @classmethod
-    async def open(
-        cls, path: str | Path, *, clock: Callable[[], datetime] = _utc_now
-    ) -> Repository:
+    async def open(cls, path: str | Path, *, clock: Callable[[], datetime] = utc_now) -> Repository:
         """Connect to the database at `path` and bring its schema up to date."""
         conn = await connect(path)
         try:
@@ -128,45 +105,6 @@ class Repository:
     async def close(self) -> None:
         """Close the connection."""
         await self._conn.close()
-
-    # -- plumbing -------------------------------------------------------------------------
-
-    def _now(self) -> str:
-        """Return the current time as an ISO-8601 UTC string with seconds."""
-        return self._clock().astimezone(UTC).isoformat(timespec="seconds")
-
-    def _today(self) -> str:
-        """Return today's UTC date as YYYY-MM-DD."""
-        return self._clock().astimezone(UTC).date().isoformat()
-
-    @asynccontextmanager
-    async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Run the body in one IMMEDIATE transaction, rolled back whole on any error."""
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                if self._conn.in_transaction:
-                    await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
-
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Give the body the connection while no write is in flight."""
-        async with self._lock:
-            yield self._conn
-
-    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """Return every row of a query on the shared connection (caller holds the lock)."""
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
-
-    async def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        """Return the first row of a query, or None (caller holds the lock)."""
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
 
     @staticmethod
     def _entry(row: sqlite3.Row) -> Entry:
@@ -648,183 +586,6 @@ class Repository:
             )
         return int(row[0]) if row else 0
 
-    # -- usage and misses -----------------------------------------------------------------
-
-    async def record_use(self, key: str) -> None:
-        """Count one successful lookup of `key` today."""
-        await self.record_counts({key: 1}, {})
-
-    async def record_miss(self, query: str) -> None:
-        """Count one lookup that found nothing; blank queries are ignored."""
-        norm = normalize(query)
-        if norm:
-            await self.record_counts({}, {norm: (query.strip(), 1)})
-
-    async def record_counts(
-        self, uses: Mapping[str, int], misses: Mapping[str, tuple[str, int]]
-    ) -> None:
-        """Add use counts by key and miss counts by normalized query, in one transaction.
-
-        A dismissed miss that happens again starts a fresh count and shows up again.
-        """
-        if not uses and not misses:
-            return
-        now, day = self._now(), self._today()
-        async with self._write() as conn:
-            for key, count in uses.items():
-                await conn.execute(
-                    "INSERT INTO usage (entry_key, day, count) VALUES (?, ?, ?) "
-                    "ON CONFLICT (entry_key, day) DO UPDATE SET count = count + excluded.count",
-                    (key, day, count),
-                )
-            for norm, (query, count) in misses.items():
-                await conn.execute(
-                    "INSERT INTO misses (norm, query, count, first_at, last_at) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (norm) DO UPDATE SET "
-                    "query = excluded.query, last_at = excluded.last_at, "
-                    "count = CASE WHEN dismissed_at IS NULL THEN count + excluded.count "
-                    "ELSE excluded.count END, "
-                    "first_at = CASE WHEN dismissed_at IS NULL THEN first_at "
-                    "ELSE excluded.first_at END, "
-                    "dismissed_at = NULL",
-                    (norm, query, count, now, now),
-                )
-            hits = sum(uses.values())
-            missed = sum(count for _, count in misses.values())
-            await conn.execute(
-                "INSERT INTO lookups_daily (day, hits, misses) VALUES (?, ?, ?) "
-                "ON CONFLICT (day) DO UPDATE SET hits = hits + excluded.hits, "
-                "misses = misses + excluded.misses",
-                (day, hits, missed),
-            )
-
-    async def top_misses(self, limit: int = 10) -> list[tuple[str, int]]:
-        """Return the most frequent undismissed misses as (latest query text, count)."""
-        async with self._read():
-            rows = await self._all(
-                "SELECT query, count FROM misses WHERE dismissed_at IS NULL "
-                "ORDER BY count DESC, last_at DESC, norm LIMIT ?",
-                (limit,),
-            )
-        return [(row["query"], int(row["count"])) for row in rows]
-
-    async def dismiss_miss(self, query: str) -> bool:
-        """Hide a miss from top_misses until it happens again; return whether it existed."""
-        norm = normalize(query)
-        async with self._write() as conn:
-            cursor = await conn.execute(
-                "UPDATE misses SET dismissed_at = ? WHERE norm = ? AND dismissed_at IS NULL",
-                (self._now(), norm),
-            )
-            return cursor.rowcount > 0
-
-    async def top_entries(self, limit: int = 10) -> list[tuple[str, int]]:
-        """Return live entry keys by total uses, most used first."""
-        async with self._read():
-            rows = await self._all(
-                "SELECT u.entry_key, SUM(u.count) AS total FROM usage u "
-                "JOIN entries e ON e.key = u.entry_key AND e.deleted_at IS NULL "
-                "GROUP BY u.entry_key ORDER BY total DESC, u.entry_key LIMIT ?",
-                (limit,),
-            )
-        return [(row["entry_key"], int(row["total"])) for row in rows]
-
-    async def daily_counts(self, days: int = 14) -> list[tuple[str, int, int]]:
-        """Return (day, hits, misses) for each of the last `days` days, oldest first, zeros kept."""
-        today = self._clock().astimezone(UTC).date()
-        wanted = [(today - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
-        if not wanted:
-            return []
-        async with self._read():
-            rows = await self._all(
-                "SELECT day, hits, misses FROM lookups_daily WHERE day >= ?", (wanted[0],)
-            )
-        found = {row["day"]: (int(row["hits"]), int(row["misses"])) for row in rows}
-        return [(day, *found.get(day, (0, 0))) for day in wanted]
-
-    async def popularity(self) -> dict[str, int]:
-        """Return total uses per live entry key (entries never used are absent)."""
-        async with self._read():
-            rows = await self._all(
-                "SELECT u.entry_key, SUM(u.count) AS total FROM usage u "
-                "JOIN entries e ON e.key = u.entry_key AND e.deleted_at IS NULL "
-                "GROUP BY u.entry_key"
-            )
-        return {row["entry_key"]: int(row["total"]) for row in rows}
-
-    # -- settings and meta ----------------------------------------------------------------
-
-    async def get_setting(self, guild_id: int, name: str, default: T) -> Any:
-        """Return a guild setting, or `default` when it was never set."""
-        async with self._read():
-            row = await self._one(
-                "SELECT value_json FROM guild_settings WHERE guild_id = ? AND name = ?",
-                (guild_id, name),
-            )
-        return default if row is None else json.loads(row["value_json"])
-
-    async def set_setting(self, guild_id: int, name: str, value: Any) -> None:
-        """Store a JSON-serialisable guild setting."""
-        value_json = json.dumps(value, ensure_ascii=False)
-        async with self._write() as conn:
-            await conn.execute(
-                "INSERT INTO guild_settings (guild_id, name, value_json) VALUES (?, ?, ?) "
-                "ON CONFLICT (guild_id, name) DO UPDATE SET value_json = excluded.value_json",
-                (guild_id, name, value_json),
-            )
-
-    async def set_settings(self, guild_id: int, values: Mapping[str, Any]) -> None:
-        """Store several guild settings in one transaction: all of them or none."""
-        rows = [
-            (guild_id, name, json.dumps(value, ensure_ascii=False))
-            for name, value in values.items()
-        ]
-        async with self._write() as conn:
-            await conn.executemany(
-                "INSERT INTO guild_settings (guild_id, name, value_json) VALUES (?, ?, ?) "
-                "ON CONFLICT (guild_id, name) DO UPDATE SET value_json = excluded.value_json",
-                rows,
-            )
-
-    async def guild_settings(self, guild_id: int) -> dict[str, Any]:
-        """Return every stored setting of a guild."""
-        async with self._read():
-            rows = await self._all(
-                "SELECT name, value_json FROM guild_settings WHERE guild_id = ? ORDER BY name",
-                (guild_id,),
-            )
-        return {row["name"]: json.loads(row["value_json"]) for row in rows}
-
-    async def data_version(self) -> int:
-        """Return SQLite's data_version: it changes when another connection commits."""
-        async with self._read():
-            row = await self._one("PRAGMA data_version")
-        assert row is not None
-        return int(row[0])
-
-    async def get_meta(self, name: str) -> str | None:
-        """Return a store-wide metadata value, or None."""
-        async with self._read():
-            row = await self._one("SELECT value FROM meta WHERE name = ?", (name,))
-        return None if row is None else str(row["value"])
-
-    async def set_meta(self, name: str, value: str) -> None:
-        """Store a store-wide metadata value."""
-        async with self._write() as conn:
-            await conn.execute(
-                "INSERT INTO meta (name, value) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                (name, value),
-            )
-
-    # -- backup ---------------------------------------------------------------------------
-
-    async def backup(self, dest: str | Path) -> None:
-        """Write a consistent copy of the database to `dest` without blocking other writers."""
-        dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(_backup_file, self.path, dest)
-
 
 def _reject_duplicate_keys(entries: Sequence[Entry]) -> None:
     """Raise ValidationError if two entries share a key."""
@@ -834,20 +595,3 @@ def _reject_duplicate_keys(entries: Sequence[Entry]) -> None:
         raise ValidationError(
             f"duplicate keys: {', '.join(dupes)}", problems=[f"duplicate key {k}" for k in dupes]
         )
-
-
-def _backup_file(source: Path, dest: Path) -> None:
-    """Copy `source` to `dest` with SQLite's online backup API, replacing `dest` atomically."""
-    partial = dest.with_name(dest.name + ".partial")
-    partial.unlink(missing_ok=True)
-    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        out = sqlite3.connect(partial)
-        try:
-            src.backup(out)
-        finally:
-            out.close()
-    finally:
-        src.close()
-    # A crash mid-copy leaves only the .partial file; the previous backup stays intact.
-    os.replace(partial, dest)
