@@ -29,14 +29,12 @@ def _short(text: str, limit: int = VALUE_MAX) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _bullet_lines(bullet: Bullet, depth: int) -> Iterator[str]:
+def _bullet_lines(bullet: Bullet) -> Iterator[str]:
     """Yield a bullet, its examples and its children as indented lines."""
-    indent = "  " * depth
-    yield f"{indent}• {bullet.text}"
-    for example in bullet.examples:
-        yield f"{indent}  e.g. {example}"
-    for child in bullet.children:
-        yield from _bullet_lines(child, depth + 1)
+    for depth, item in bullet.walk():
+        indent = "  " * depth
+        yield f"{indent}• {item.text}"
+        yield from (f"{indent}  e.g. {example}" for example in item.examples)
 
 
 def block_lines(block: Block) -> Iterator[str]:
@@ -46,7 +44,7 @@ def block_lines(block: Block) -> Iterator[str]:
             yield from (line for line in text.splitlines() if line.strip())
         case Bullets(items):
             for item in items:
-                yield from _bullet_lines(item, 0)
+                yield from _bullet_lines(item)
         case Steps(items, title):
             if title:
                 yield f"{title}:"

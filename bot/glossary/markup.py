@@ -271,14 +271,12 @@ def _plain(line: str) -> str:
     return "\\" + line if _classify(line) != ("plain", line) else line
 
 
-def _format_bullet(bullet: Bullet, depth: int) -> Iterator[str]:
+def _format_bullet(bullet: Bullet) -> Iterator[str]:
     """Yield the lines of one bullet, its examples and its children."""
-    pad = "  " * depth
-    yield f"{pad}- {bullet.text}"
-    for example in bullet.examples:
-        yield f"{pad}  e.g. {example}"
-    for child in bullet.children:
-        yield from _format_bullet(child, depth + 1)
+    for depth, item in bullet.walk():
+        pad = "  " * depth
+        yield f"{pad}- {item.text}"
+        yield from (f"{pad}  e.g. {example}" for example in item.examples)
 
 
 def _format_block(block: Block) -> Iterator[str]:
@@ -288,7 +286,7 @@ def _format_block(block: Block) -> Iterator[str]:
             yield from (_plain(line) for line in text.split("\n"))
         case Bullets(items):
             for item in items:
-                yield from _format_bullet(item, 0)
+                yield from _format_bullet(item)
         case Steps(items, title):
             if title:
                 yield f"## {title}"

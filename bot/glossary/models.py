@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -16,6 +17,12 @@ class Bullet:
     text: str
     examples: tuple[str, ...] = ()
     children: tuple[Bullet, ...] = ()
+
+    def walk(self, depth: int = 0) -> Iterator[tuple[int, Bullet]]:
+        """Yield this bullet and every nested one, depth first, with its nesting depth."""
+        yield depth, self
+        for child in self.children:
+            yield from child.walk(depth + 1)
 
 
 @dataclass(frozen=True, slots=True)

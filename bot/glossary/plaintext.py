@@ -46,14 +46,13 @@ def code(text: str) -> str:
     return f"`` {text} ``"
 
 
-def _bullet_lines(bullet: Bullet, depth: int) -> Iterator[str]:
+def _bullet_lines(bullet: Bullet) -> Iterator[str]:
     """Yield markdown lines of a bullet, its examples and its children."""
-    pad = "  " * depth
-    yield f"{pad}- {bullet.text}"
-    if bullet.examples:
-        yield f"{pad}  - e.g. {', '.join(code(example) for example in bullet.examples)}"
-    for child in bullet.children:
-        yield from _bullet_lines(child, depth + 1)
+    for depth, item in bullet.walk():
+        pad = "  " * depth
+        yield f"{pad}- {item.text}"
+        if item.examples:
+            yield f"{pad}  - e.g. {', '.join(code(example) for example in item.examples)}"
 
 
 def pros_markdown(items: Iterable[str]) -> str:
@@ -72,7 +71,7 @@ def block_markdown(block: Block) -> str:
         case Paragraph(text):
             return _prose(text)
         case Bullets(items):
-            return "\n".join(line for item in items for line in _bullet_lines(item, 0))
+            return "\n".join(line for item in items for line in _bullet_lines(item))
         case Steps(items, title):
             steps = "\n".join(f"{number}. {item}" for number, item in enumerate(items, 1))
             return f"**{title}**\n{steps}" if title else steps
@@ -111,14 +110,12 @@ def markdown_size(entry: Entry) -> int:
     return sum(len(name) + len(text) + 2 for name, text in parts)
 
 
-def _plain_bullet(bullet: Bullet, depth: int) -> Iterator[str]:
+def _plain_bullet(bullet: Bullet) -> Iterator[str]:
     """Yield plain-text lines of a bullet tree."""
-    pad = "  " * depth
-    yield f"{pad}- {bullet.text}"
-    for example in bullet.examples:
-        yield f"{pad}    e.g. {example}"
-    for child in bullet.children:
-        yield from _plain_bullet(child, depth + 1)
+    for depth, item in bullet.walk():
+        pad = "  " * depth
+        yield f"{pad}- {item.text}"
+        yield from (f"{pad}    e.g. {example}" for example in item.examples)
 
 
 def _plain_block(block: Block) -> Iterator[str]:
@@ -128,7 +125,7 @@ def _plain_block(block: Block) -> Iterator[str]:
             yield from text.split("\n")
         case Bullets(items):
             for item in items:
-                yield from _plain_bullet(item, 0)
+                yield from _plain_bullet(item)
         case Steps(items, title):
             if title:
                 yield title
