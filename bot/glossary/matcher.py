@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from bot.glossary.lexicon import english_words
 from bot.glossary.models import Entry
+from bot.glossary.plaintext import entry_text
 from bot.glossary.text import normalize
 
 MAX_QUERY_CHARS = 300
@@ -23,6 +25,13 @@ _FULL_SCAN_LIMIT = 3000
 _SUGGEST_RATIO = 72.0
 _TOKEN_SUGGEST_RATIO = 80.0
 _SHORT_PREFIX = 2
+# Swapped letters are the commonest chat typo; names this short get them as their own keys,
+# longer names already allow one edit (a swap counts as one).
+_SWAP_MAX_CHARS = 6
+_MIN_TYPO_CHARS = 3
+# Entries read at most when looking for ones that mention a missed query.
+_MENTION_SCAN = 200
+_DOUBLED = re.compile(r"(.)\1+")
 
 # Tiers order autocomplete results: exact > prefix > alias > fuzzy.
 _T_EXACT_TERM, _T_EXACT_ALIAS, _T_TERM, _T_TERM_WORD, _T_ALIAS, _T_ALIAS_WORD, _T_FUZZY = range(7)
@@ -35,7 +44,7 @@ def _words(text: str) -> frozenset[str]:
 
 STOP_WORDS: frozenset[str] = _words(
     """
-    a an the this that these those it its it s i me my mine we us our you your u ur he she him
+    a an the this that these those it its it s i me my mine we us our you your u ur r he she him
     her they them their what whats what s which who whom whose when where why how wtf wth
     is are was were be been being am do does did doing done have has had having can could
     will would shall should may might must dont don t doesnt didnt isnt arent cant wont im
@@ -67,6 +76,19 @@ COMMON_WORDS: frozenset[str] = STOP_WORDS | _words(
     """
 )
 
+# Words about trouble with, or the worth of, a thing rather than another subject:
+# "gradio link not working", "is gpu or cuda more important".
+_NEUTRAL_WORDS: frozenset[str] = _words(
+    """
+    not working broken error errors issue issues problem problems fix fixed crash crashing
+    install installing installed setup tutorial guide down slow limit limits memory
+    important ok okay worth needed necessary required recommended safe possible normal
+    """
+)
+# A query opening with one of these asks about the entry; the glossary's own words then
+# describe the situation ("is mp3 ok for a dataset").
+_QUESTION_OPENERS = _words("is are which how can should does do why will would could")
+
 # Question phrasing to peel off; longer patterns first so "what is the" beats "what is".
 _LEADING: tuple[tuple[str, ...], ...] = tuple(
     sorted(
@@ -74,7 +96,7 @@ _LEADING: tuple[tuple[str, ...], ...] = tuple(
             tuple(p.split())
             for p in """
             hey|hi|hello|yo|so|ok|okay|um|uh|pls|please|bot|guys|sorry|quick question|question
-            what is|what s|whats|what are|what re|what was|what were|wat is|wats|wut is
+            what is|what s|whats|what are|what re|what r|what was|what were|wat is|wats|wut is
             wtf is|wtf are|wth is|what the heck is|what the hell is|what the fuck is|wtf s
             what exactly is|what exactly are|what is meant by|what do you mean by
             what do they mean by|what does|what do|what did|whats the meaning of
@@ -202,6 +224,18 @@ def _max_edits(length: int) -> int:
     return 3
 
 
+def squash(word: str) -> str:
+    """Return a word with each run of a repeated character cut to one ("flacc" -> "flac")."""
+    return _DOUBLED.sub(r"\1", word)
+
+
+def _swaps(word: str) -> Iterable[str]:
+    """Yield the word with each pair of adjacent, different letters swapped."""
+    for i in range(len(word) - 1):
+        if word[i] != word[i + 1]:
+            yield word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
 def _name_variants(name: str) -> list[str]:
     """Return the normalized forms a name is known by: itself, its parts, its compact form."""
     raw = [name]
@@ -282,14 +316,20 @@ class Matcher:
     """An immutable index over glossary entries answering lookups and autocompletion."""
 
     __slots__ = (
+        "_english",
         "_entries",
         "_exact",
         "_fuzzy",
         "_max_tokens",
+        "_mentions",
+        "_name_tokens",
+        "_position",
         "_prefix_keys",
         "_prefix_refs",
         "_short",
+        "_slips",
         "_stems",
+        "_text_vocab",
         "_token_entries",
         "_vocab",
     )
@@ -303,8 +343,14 @@ class Matcher:
         self._entries: tuple[Entry, ...] = tuple(
             sorted(entries, key=lambda e: (-pop.get(e.key, 0), normalize(e.term), e.key))
         )
+        self._english = english_words()
+        self._position = {entry.key: index for index, entry in enumerate(self._entries)}
         self._exact: dict[str, _Ref] = {}
         self._stems: dict[str, _Ref] = {}
+        # Squashed and letter-swapped short names; None marks a form two entries share.
+        self._slips: dict[str, _Ref | None] = {}
+        self._text_vocab: list[frozenset[str]] = []
+        self._mentions: dict[str, list[int]] = {}
         self._token_entries: dict[str, list[int]] = {}
         fuzzy_keys: dict[str, _Ref] = {}
         prefix_rows: list[tuple[str, int, int, str]] = []
@@ -330,6 +376,13 @@ class Matcher:
                         rows = self._token_entries.setdefault(stem(token), [])
                         if not rows or rows[-1] != index:
                             rows.append(index)
+                    self._add_slips(form, ref)
+            vocab = frozenset(stem(word) for word in normalize(entry_text(entry)).split())
+            self._text_vocab.append(vocab)
+            for word in vocab:
+                if word not in STOP_WORDS:
+                    self._mentions.setdefault(word, []).append(index)
+        self._name_tokens = frozenset(self._token_entries)
         self._max_tokens = min(max_tokens, 8)
         self._fuzzy = _FuzzyIndex(fuzzy_keys)
         self._vocab = _FuzzyIndex(
@@ -343,6 +396,17 @@ class Matcher:
         self._prefix_keys = [row[0] for row in prefix_rows]
         self._prefix_refs = [(row[1], row[2], row[3]) for row in prefix_rows]
         self._short = self._build_short(prefix_rows)
+
+    def _add_slips(self, form: str, ref: _Ref) -> None:
+        """Index the doubled-letter and swapped-letter slips of one name form."""
+        compact = form.replace(" ", "")
+        squashed = squash(compact)
+        slips = [squashed]
+        if len(squashed) <= _SWAP_MAX_CHARS:
+            slips.extend(_swaps(squashed))
+        for slip in slips:
+            current = self._slips.get(slip, ref)
+            self._slips[slip] = ref if current is not None and current[0] == ref[0] else None
 
     @staticmethod
     def _build_short(
@@ -376,7 +440,9 @@ class Matcher:
         """Return the entry a user most plausibly asked about, and suggestions."""
         if len(query) > MAX_QUERY_CHARS:
             return LookupResult(query, None, ())
-        tokens = _strip_phrasing(normalize(query).split())
+        raw = normalize(query).split()
+        framed = bool(raw) and raw[0] in _QUESTION_OPENERS
+        tokens = _strip_phrasing(raw)
         content = [token for token in tokens if token not in STOP_WORDS]
         if not content or len(tokens) > _MAX_TOKENS:
             return LookupResult(query, None, ())
@@ -389,13 +455,21 @@ class Matcher:
         # Typo searches are the costly part; once the whole query matched they only feed
         # suggestions, which exact and prefix hits cover well enough.
         thorough = match is None
-        contained = self._contained(tokens, fuzzy=thorough)
+        spans = self._contained(tokens, fuzzy=thorough)
+        contained = [hit for _, _, hit in spans]
         if match is None:
-            for hit in contained:
-                if normalize(hit.matched) not in COMMON_WORDS or len(content) == 1:
-                    match = hit
-                    break
+            named = {i for start, end, _ in spans for i in range(start, end)}
+            loose = [t for i, t in enumerate(tokens) if i not in named and t not in STOP_WORDS]
+            for _, _, hit in spans:
+                if normalize(hit.matched) in COMMON_WORDS and len(content) > 1:
+                    continue
+                if not self._about(hit, loose, framed=framed):
+                    continue
+                match = hit
+                break
         candidates.extend(contained)
+        if match is None:
+            candidates.extend(self._mentioning(content))
         candidates.extend(self._suggest(core, content, fuzzy=thorough))
         suggestions: list[Hit] = []
         seen = {match.entry.key} if match else set()
@@ -452,7 +526,8 @@ class Matcher:
                 continue
             at_word = len(form) == len(core) or form[len(core)] == " "
             coverage = len(core) / len(form)
-            if not at_word and coverage < 0.6:
+            # "nvidia" of "nvidia cuda" names the maker, not the entry; "cola" is not "colab".
+            if coverage < 0.6 or (not at_word and self._is_wording(core)):
                 continue
             entries.add(index)
             candidate = (coverage, -index, name)
@@ -464,31 +539,84 @@ class Matcher:
         index = -negative_index
         return Hit(self._entries[index], round(80.0 + 15.0 * coverage, 1), name, "prefix")
 
+    def _is_wording(self, phrase: str) -> bool:
+        """Return whether a phrase is made of ordinary English words, so it holds no typo."""
+        tokens = phrase.split()
+        if len(tokens) > 1 and any(stem(token) in self._name_tokens for token in tokens):
+            # "bit dept": a glossary word anchors the phrase; its neighbour may be misspelt.
+            return False
+        return all(token in self._english or stem(token) in self._name_tokens for token in tokens)
+
     def _typo(self, phrase: str) -> tuple[_Ref, float] | None:
-        """Return the closest name within the typo budget for the phrase's length, and its ratio."""
+        """Return the one name the phrase misspells within the typo budget, and its ratio."""
+        compact = phrase.replace(" ", "")
+        # A spell checker's first rule: a word in the dictionary is not a misspelling.
+        if len(compact) < _MIN_TYPO_CHARS or self._is_wording(phrase):
+            return None
+        slipped = squash(compact)
+        if slipped in self._slips:
+            slip = self._slips[slipped]
+            # None: two entries share this slip, and a guess could be the wrong one.
+            return None if slip is None else (slip, 90.0)
         key = singular_key(phrase)
         compact = key.replace(" ", "")
         if len(compact) < 5 or all(token in COMMON_WORDS for token in phrase.split()):
             return None
         edits = _max_edits(len(compact))
-        best: tuple[int, float, _Ref] | None = None
+        found: list[tuple[int, float, _Ref]] = []
         for choice, distance, ref in self._fuzzy.within(key, edits, 5):
             # The budget follows the shorter string: "fork" must not absorb "forks x".
             if distance > _max_edits(min(len(compact), len(choice.replace(" ", "")))):
                 continue
-            score = fuzz.ratio(key, choice)
-            if best is None or (distance, -score) < best[:2]:
-                best = (distance, -score, ref)
-        return None if best is None else (best[2], -best[1])
+            found.append((distance, -fuzz.ratio(key, choice), ref))
+        if not found:
+            return None
+        found.sort(key=lambda row: row[:2])
+        distance, negative_score, ref = found[0]
+        # Two entries equally close: guessing would risk a wrong answer.
+        if any(row[0] == distance and row[2][0] != ref[0] for row in found[1:]):
+            return None
+        return ref, -negative_score
 
-    def _contained(self, tokens: list[str], *, fuzzy: bool) -> list[Hit]:
+    def _about(self, hit: Hit, words: list[str], *, framed: bool) -> bool:
+        """Return whether the other words of a query fit the entry ("fork in the road" does not)."""
+        if not words:
+            return True
+        vocab = self._text_vocab[self._position[hit.entry.key]]
+        related = unrelated = 0
+        for word in words:
+            if stem(word) in vocab or (framed and stem(word) in self._mentions):
+                related += 1
+            elif not (word.isdigit() or word in _NEUTRAL_WORDS):
+                unrelated += 1
+        # More of the entry's own words than strangers keeps the query about the entry.
+        return unrelated == 0 or related >= unrelated
+
+    def _mentioning(self, content: list[str]) -> list[Hit]:
+        """Return entries whose text mentions every content word of a missed query."""
+        stems = [stem(word) for word in content]
+        lists = [self._mentions.get(word, ()) for word in stems]
+        if not lists or not all(lists):
+            return []
+        # Walk the rarest word's entries; the others are checked in each entry's vocabulary.
+        rarest = min(lists, key=len)
+        hits: list[Hit] = []
+        for index in rarest[:_MENTION_SCAN]:
+            if all(word in self._text_vocab[index] for word in stems):
+                entry = self._entries[index]
+                hits.append(Hit(entry, 75.0, entry.term, "mention"))
+                if len(hits) == MAX_SUGGESTIONS:
+                    break
+        return hits
+
+    def _contained(self, tokens: list[str], *, fuzzy: bool) -> list[tuple[int, int, Hit]]:
         """Return entries named inside a longer query, in the order they are mentioned."""
         size = len(tokens)
         if size < 2:
             return []
         stems = [stem(token) for token in tokens]
         covered = [False] * size
-        found: list[tuple[int, Hit]] = []
+        found: list[tuple[int, int, Hit]] = []
         content_chars = sum(len(t) for t in tokens if t not in STOP_WORDS) or 1
         # The whole query (n == size) was already tried by _whole.
         for n in range(min(self._max_tokens, size - 1), 0, -1):
@@ -516,9 +644,9 @@ class Matcher:
                     score = 80.0 + 15.0 * min(coverage, 1.0)
                 for i in window:
                     covered[i] = True
-                found.append((start, self._hit(ref, score, kind)))
+                found.append((start, start + n, self._hit(ref, score, kind)))
         found.sort(key=lambda item: item[0])
-        return [hit for _, hit in found]
+        return found
 
     def _suggest(self, core: str, content: list[str], *, fuzzy: bool) -> list[Hit]:
         """Return plausible entries for a query that matched nothing or something else."""
@@ -559,8 +687,11 @@ class Matcher:
         if limit == 0:
             return []
         tokens = normalize(text[:MAX_QUERY_CHARS]).split()
-        # "what is ka" should complete "ka", but a lone "a" is still a prefix worth completing.
-        query = " ".join(_strip_phrasing(tokens) or tokens)
+        stripped = _strip_phrasing(tokens)
+        # "what is ka" completes "ka" and "what is " offers everything, as an empty box does;
+        # a lone "a" still being typed is a prefix worth completing.
+        finished = len(tokens) > 1 or text[-1:].isspace()
+        query = " ".join(stripped if stripped or finished else tokens)
         if not query:
             return [Hit(e, 0.0, e.term, "prefix") for e in self._entries[:limit]]
         hits = self._prefix_hits(query, limit)

@@ -409,3 +409,50 @@ def test_any_text_gives_a_well_formed_result(text: str) -> None:
         assert 0.0 <= result.match.score <= 100.0
     hits = _MATCHER.autocomplete(text)
     assert len({hit.entry.key for hit in hits}) == len(hits) <= 25
+
+
+@pytest.mark.parametrize(
+    ("query", "key"),
+    [
+        ("ucda", "cuda"),
+        ("lfac", "lossless-formats"),
+        ("colba", "google-colab"),
+        ("flacc", "lossless-formats"),
+        ("kagel", "kaggle"),
+        ("hgas", "hags"),
+        ("bit dept", "bit-depth"),
+    ],
+)
+def test_swapped_and_doubled_letters_are_typos(matcher: Matcher, query: str, key: str) -> None:
+    match = matcher.lookup(query).match
+    assert match is not None and match.entry.key == key
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["cuba", "optic", "dab", "forge", "cloudy", "haggle", "cola", "radio", "jupiter", "og"],
+)
+def test_english_words_are_not_typos(matcher: Matcher, query: str) -> None:
+    assert matcher.lookup(query).match is None
+
+
+@pytest.mark.parametrize(
+    "query", ["fork in the road", "radio station", "lightning bolt", "mp3 player", "weight loss"]
+)
+def test_unrelated_words_change_the_meaning(matcher: Matcher, query: str) -> None:
+    assert matcher.lookup(query).match is None
+
+
+@pytest.mark.parametrize(("query", "key"), [("fl studio", "daw"), ("audacity", "daw")])
+def test_missed_query_suggests_entries_mentioning_it_first(
+    matcher: Matcher, query: str, key: str
+) -> None:
+    result = matcher.lookup(query)
+    assert result.match is None
+    assert result.suggestions and result.suggestions[0].entry.key == key
+
+
+def test_autocomplete_ignores_finished_question_phrasing(matcher: Matcher) -> None:
+    assert [hit.entry.key for hit in matcher.autocomplete("what is ")] == [
+        hit.entry.key for hit in matcher.autocomplete("")
+    ]
