@@ -131,8 +131,10 @@ def main(argv: list[str]) -> int:
     """Print the lookup and chat reports for the shipped glossary."""
     entries = load_seed()
     verbose = "--verbose" in argv
-    print_report("/define (heldout.tsv)", lookup_report(Matcher(entries)), verbose)
-    print_report("automatic replies (heldout_chat.tsv)", chat_report(Detector(entries)), verbose)
+    matcher = Matcher(entries)
+    print_report("/define (heldout.tsv)", lookup_report(matcher), verbose)
+    detector = Detector(entries, typos=matcher)
+    print_report("automatic replies (heldout_chat.tsv)", chat_report(detector), verbose)
     return 0
 
 

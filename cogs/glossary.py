@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary.matcher import LookupResult
 from bot.glossary.models import CATEGORIES, Entry
+from bot.render import summary_embed
 from cogs.ui import (
     NO_MENTIONS,
     ListPageSource,
@@ -107,12 +108,30 @@ class Glossary(commands.Cog):
                 interaction, f"That is too long for a term (at most {QUERY_MAX} characters)."
             )
             return
+        pair = self.bot.service.matcher.compare(term)
+        if pair is not None:
+            await self._send_comparison(interaction, pair, private=private)
+            return
         result = await self.bot.service.define(term)
         if result.match is None:
             await self._send_no_match(interaction, result)
             return
         message = entry_message(self.bot, result.match.entry, notice=notice_for(result))
         await interaction.response.send_message(**message, ephemeral=private)
+
+    async def _send_comparison(
+        self, interaction: discord.Interaction, pair: tuple[Entry, Entry], *, private: bool
+    ) -> None:
+        """Show the two compared entries side by side, with buttons to open each in full."""
+        for entry in pair:
+            self.bot.service.record_use(entry.key)
+        view = entry_buttons(list(pair)) or discord.utils.MISSING
+        await interaction.response.send_message(
+            embeds=[summary_embed(entry) for entry in pair],
+            view=view,
+            ephemeral=private,
+            allowed_mentions=NO_MENTIONS,
+        )
 
     async def _send_no_match(self, interaction: discord.Interaction, result: LookupResult) -> None:
         shown = discord.utils.escape_markdown(clip(result.query.strip(), 80)) or "that"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.glossary.matcher import STOP_WORDS, Matcher, entry_vocabulary, stem
 from bot.glossary.models import Entry
 from bot.glossary.text import normalize
 
@@ -132,6 +133,26 @@ _ASK_EXPLAIN = re.compile(
     rf"(?: (?:me|to me|for me|us|to us))?(?: what(?: is| are| s)?)?{_TAIL_DET}"
 )
 _ASK_INDIRECT = re.compile(rf"(?:^| ){_WHAT}{_TAIL_DET}")
+_ASK_HOW = re.compile(r"(?:^| )how (?:does|do|did|would|will)(?: (?:a|an|the))?$")
+_WORK = frozenset({"work", "works", "function", "operate"})
+# Prepositions after a term: "a checkpoint in rvc" keeps the subject, "a fork in the road"
+# names another thing, told apart by whether the following words belong to the entry.
+_PREPOSITIONS = frozenset({"in", "for", "to", "within", "inside", "on", "of", "with", "from"})
+# A question comparing two terms asks about both.
+_DIFFERENCE = re.compile(
+    r"(?:^| )(?:difference|differences|diff|comparison) (?:between|of)(?: (?:a|an|the))?$"
+)
+_VERSUS = frozenset({("vs",), ("versus",), ("v",), ("or",), ("and",), ("vs", "the")})
+_BETTER = frozenset({("better", "than"), ("worse", "than"), ("or",), ("vs",), ("versus",)})
+# Clear definition questions whose subject names no entry: candidates for a typo.
+_FORGIVE = re.compile(
+    r"^(?:(?:hey|hi|yo|so|ok|okay|wait|sorry|guys|um|uh) )*"
+    rf"(?:{_WHAT}(?: even| exactly| actually)? (?:is|s|are|r)|whats|wats|define|explain"
+    r"|eli5|meaning of|definition of)(?: (?:a|an|the))? (?P<subject>\w+(?: \w+){0,2})$"
+    rf"|^{_WHAT} (?:does|do) (?:a |an |the )?(?P<meant>\w+(?: \w+){{0,2}})"
+    r" (?:mean|means|stand for|stands for)$"
+)
+_FORGIVE_HINT = re.compile(r"\b(?:wh?at|whats|wats|define|explain|eli5|meaning|definition)\b")
 # The speaker explains or already knows the term: a statement, not a question.
 _NOT_ASKING = re.compile(
     r"(?:^| )(?:let me|lemme|i ll|ill|i will|i can|i could|i d|i would|gonna|going to|try to"
@@ -246,7 +267,18 @@ def _indirect(tail: list[str]) -> bool:
     return i == len(tail) or tail[i] in {"and", "or", "but", "because", "cause", "cuz", "bc"}
 
 
-def _asks_in_clause(words: list[str], start: int, end: int) -> bool:
+def _tail_fits(tail: list[str], vocabulary: Callable[[], frozenset[str]]) -> bool:
+    """Return whether words after a preposition belong to the entry ("checkpoint in rvc")."""
+    i = _skip(tail, _skip(tail, 0, _HEAD_NOUNS), _FILLER)
+    if i == len(tail) or tail[i] not in _PREPOSITIONS:
+        return True
+    words = [w for w in tail[i + 1 : i + 4] if w not in STOP_WORDS and w not in _FILLER]
+    return not words or stem(words[0]) in vocabulary()
+
+
+def _asks_in_clause(
+    words: list[str], start: int, end: int, vocabulary: Callable[[], frozenset[str]]
+) -> bool:
     """Return whether the clause asks what the term at words[start:end] means."""
     pre = " ".join(words[max(0, start - 8) : start])
     # The rules read a few words either side; bounded slices keep long messages linear.
@@ -255,7 +287,10 @@ def _asks_in_clause(words: list[str], start: int, end: int) -> bool:
         return False
     if _ASK_WHAT_IS.search(pre):
         definite = pre.endswith(("the", "this", "that", "these", "those"))
-        return _tail_ok(tail, loose=not definite)
+        return _tail_ok(tail, loose=not definite) and _tail_fits(tail, vocabulary)
+    if _ASK_HOW.search(pre):
+        # "how does gradio work" asks what it is; "how does gradio handle x" asks more.
+        return bool(tail) and tail[0] in _WORK and _tail_ok(tail[1:], loose=False)
     if _ASK_WHAT_DOES.search(pre):
         return _after_meaning_verb(tail)
     if _ASK_MEANING.search(pre) or _ASK_EXPLAIN.search(pre):
@@ -302,11 +337,17 @@ class _Hit:
 class Detector:
     """Find glossary terms in chat messages; immutable, rebuild it when the glossary changes."""
 
-    __slots__ = ("_first", "_names")
+    __slots__ = ("_first", "_names", "_typos", "_vocabularies")
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
-        """Index every normalised name of the entries, terms before aliases before plurals."""
+    def __init__(self, entries: Iterable[Entry], *, typos: Matcher | None = None) -> None:
+        """Index every normalised name of the entries, terms before aliases before plurals.
+
+        With `typos` (a matcher over the same entries), a clear definition question about a
+        misspelt term is answered too ("what is jupter notebook").
+        """
         entries = list(entries)
+        self._typos = typos
+        self._vocabularies: dict[str, frozenset[str]] = {}
         names: dict[str, Entry] = {}
         for entry in entries:
             self._add(names, normalize(entry.term), entry)
@@ -365,27 +406,62 @@ class Detector:
         if mode == "off":
             return []
         text = strip_markup(message)
-        if not self._might_match(text):
+        named = self._might_match(text)
+        # Only a message that looks like a definition question may hold a misspelt term.
+        forgive = mode == "question" and self._typos is not None
+        if not named and not (forgive and _FORGIVE_HINT.search(text.lower())):
             return []
         clauses = _clauses(text)
-        hits = self._hits(clauses)
+        hits = self._hits(clauses) if named else []
         if mode == "question":
             hits = self._asked(clauses, hits)
+            if not hits and forgive and (not named or _FORGIVE_HINT.search(text.lower())):
+                hits = self._forgiven(clauses)
         return _unique(h.entry for h in hits if h.entry.autoreply and h.entry.key not in exclude)
+
+    def _vocabulary(self, entry: Entry) -> Callable[[], frozenset[str]]:
+        """Return a function giving the entry's word stems, computed once when first needed."""
+
+        def read() -> frozenset[str]:
+            found = self._vocabularies.get(entry.key)
+            if found is None:
+                found = self._typos.vocabulary(entry.key) if self._typos else frozenset()
+                found = found or entry_vocabulary(entry)
+                self._vocabularies[entry.key] = found
+            return found
+
+        return read
+
+    def _forgiven(self, clauses: list[_Clause]) -> list[_Hit]:
+        """Return the entry a clear definition question misspells, if exactly one fits."""
+        if self._typos is None or len(clauses) > _BARE_MAX_CLAUSES:
+            return []
+        for index, clause in enumerate(clauses):
+            words = [w for w in clause.words if w not in _FILLER] or clause.words
+            asked = _FORGIVE.match(" ".join(words))
+            if asked is None:
+                continue
+            entry = self._typos.correct(asked["subject"] or asked["meant"])
+            if entry is not None:
+                return [_Hit(entry, index, 0, 0)]
+        return []
 
     def _asked(self, clauses: list[_Clause], hits: list[_Hit]) -> list[_Hit]:
         """Return the hits that the message asks about."""
         asked: list[_Hit] = []
         previous: _Hit | None = None
-        for hit in hits:
+        for number, hit in enumerate(hits):
             words = clauses[hit.clause].words
             if (
-                _asks_in_clause(words, hit.start, hit.end)
+                _asks_in_clause(words, hit.start, hit.end, self._vocabulary(hit.entry))
                 or _bare(clauses, hit.clause, hit.start, hit.end)
                 or _coordinated(previous, hit, words)
             ):
                 asked.append(hit)
                 previous = hit
+            elif number + 1 < len(hits) and _compared(clauses, hit, hits[number + 1]):
+                asked.extend((hit, hits[number + 1]))
+                previous = hits[number + 1]
         return asked
 
     def find_terms(self, message: str) -> list[tuple[Entry, str]]:
@@ -411,6 +487,24 @@ def _coordinated(previous: _Hit | None, hit: _Hit, words: list[str]) -> bool:
         and hit.start - previous.end == 1
         and words[previous.end] in {"and", "or", "vs", "n"}
     )
+
+
+def _compared(clauses: list[_Clause], first: _Hit, second: _Hit) -> bool:
+    """Return whether a question compares two terms ("difference between x and y", "x vs y?")."""
+    if first.clause != second.clause:
+        return False
+    clause = clauses[first.clause]
+    words = clause.words
+    between = tuple(words[first.end : second.start])
+    pre = " ".join(words[max(0, first.start - 6) : first.start])
+    if _DIFFERENCE.search(pre):
+        return between in _VERSUS
+    asks = any(c.asks for c in clauses) or "which" in words
+    if between in {("vs",), ("versus",), ("vs", "the")}:
+        # A bare "lossy vs lossless" asks; "i tested flac vs mp3 and ..." tells.
+        alone = not [w for w in words[: first.start] + words[second.end :] if w not in _FILLER]
+        return asks or alone
+    return clause.asks and between in _BETTER and words[max(0, first.start - 1)] in {"is", "are"}
 
 
 def _number_variants(name: str) -> tuple[str, ...]:

@@ -132,6 +132,12 @@ _TRAILING: tuple[tuple[str, ...], ...] = tuple(
         reverse=True,
     )
 )
+# "bitrate vs bit depth", "difference between wav and mp3": one question about two entries.
+_COMPARISON = re.compile(
+    r"^(?:(?:what s |whats |what is )?the )?(?:difference|differences|diff) between (.+?)"
+    r" (?:and|or|vs|versus|&) (.+)$"
+    r"|^(.+?) (?:vs|versus|v) (.+?)(?: which .*| what s the difference)?$"
+)
 _PARENTHESISED = re.compile(r"^(.*?)\s*\((.*)\)\s*$")
 
 
@@ -184,6 +190,11 @@ def singular_key(text: str) -> str:
         token[:-1] if len(token) >= 4 and token[-1] == "s" and token[-2] != "s" else token
         for token in text.split()
     )
+
+
+def entry_vocabulary(entry: Entry) -> frozenset[str]:
+    """Return the stems of every word an entry's text uses (names, summary, body, links)."""
+    return frozenset(stem(word) for word in normalize(entry_text(entry)).split())
 
 
 def _strip_phrasing(tokens: list[str]) -> list[str]:
@@ -377,7 +388,7 @@ class Matcher:
                         if not rows or rows[-1] != index:
                             rows.append(index)
                     self._add_slips(form, ref)
-            vocab = frozenset(stem(word) for word in normalize(entry_text(entry)).split())
+            vocab = entry_vocabulary(entry)
             self._text_vocab.append(vocab)
             for word in vocab:
                 if word not in STOP_WORDS:
@@ -480,6 +491,31 @@ class Matcher:
                 if len(suggestions) == MAX_SUGGESTIONS:
                     break
         return LookupResult(query, match, tuple(suggestions))
+
+    def compare(self, query: str) -> tuple[Entry, Entry] | None:
+        """Return the two entries a comparison names ("bitrate vs bit depth"), if both match."""
+        found = _COMPARISON.match(normalize(query[:MAX_QUERY_CHARS]))
+        if found is None:
+            return None
+        sides = [side for side in found.groups() if side]
+        matches = [self.lookup(side).match for side in sides]
+        first, second = matches
+        if first is None or second is None or first.entry.key == second.entry.key:
+            return None
+        return first.entry, second.entry
+
+    def correct(self, phrase: str) -> Entry | None:
+        """Return the one entry a short phrase misspells, if it surely does ("jupter notebook")."""
+        tokens = normalize(phrase[:MAX_QUERY_CHARS]).split()
+        if not tokens or len(tokens) > 3 or any(token in STOP_WORDS for token in tokens):
+            return None
+        typo = self._typo(" ".join(tokens))
+        return None if typo is None else self._entries[typo[0][0]]
+
+    def vocabulary(self, key: str) -> frozenset[str]:
+        """Return the word stems of an indexed entry's text (empty for an unknown key)."""
+        position = self._position.get(key)
+        return frozenset() if position is None else self._text_vocab[position]
 
     def _hit(self, ref: _Ref, score: float, kind: str | None = None) -> Hit:
         """Return a Hit for a name reference; kind defaults to exact or alias."""

@@ -79,9 +79,7 @@ class GlossaryService:
         popularity.update({key: popularity.get(key, 0) + n for key, n in self._usage.uses.items()})
         # Indexing 10,000 entries takes most of a second: keep the event loop (heartbeats,
         # other members' lookups) running meanwhile, then swap everything at once.
-        matcher, detector = await asyncio.to_thread(
-            lambda: (Matcher(entries, popularity=popularity), Detector(entries))
-        )
+        matcher, detector = await asyncio.to_thread(_build_indexes, entries, popularity)
         self._entries = {entry.key: entry for entry in entries}
         self.matcher, self.detector = matcher, detector
 
@@ -304,3 +302,9 @@ class GlossaryService:
             plan = await self.repo.apply_import(entries, author_id=actor.id, author_name=actor.name)
             await self.refresh()
         return plan
+
+
+def _build_indexes(entries: list[Entry], popularity: dict[str, int]) -> tuple[Matcher, Detector]:
+    """Return the lookup index and the chat detector, which forgives typos through it."""
+    matcher = Matcher(entries, popularity=popularity)
+    return matcher, Detector(entries, typos=matcher)

@@ -76,6 +76,17 @@ async def test_define_kaggle(
     assert "glossary:open:google-colab" in related
 
 
+async def test_define_comparison_shows_both_entries(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    await start_bot(bot_process, db_path)
+    data = (await define(fake_discord, "bitrate vs bit depth"))["data"]
+    assert [embed["title"] for embed in data["embeds"]] == ["Bitrate", "Bit depth"]
+    opened = {button["custom_id"] for button in buttons(data)}
+    assert opened == {"glossary:open:bitrate", "glossary:open:bit-depth"}
+    assert_no_mentions(data)
+
+
 async def test_define_private_is_ephemeral(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
 ) -> None:

@@ -9,6 +9,7 @@ import yaml
 
 from bot.glossary.codec import entry_from_dict
 from bot.glossary.detect import Detector, strip_markup
+from bot.glossary.matcher import Matcher
 from bot.glossary.models import Entry
 
 GLOSSARY = Path(__file__).resolve().parents[2] / "data" / "glossary.yaml"
@@ -368,3 +369,57 @@ def test_hostile_input_does_not_raise(message: str) -> None:
 )
 def test_control_characters_act_as_separators(message: str, keys: list[str]) -> None:
     assert _keys(DETECTOR.scan(message)) == keys
+
+
+FORGIVING = Detector(ENTRIES, typos=Matcher(ENTRIES))
+
+
+@pytest.mark.parametrize(
+    ("message", "keys"),
+    [
+        ("how does gradio work", ["gradio"]),
+        ("how does lightning ai work?", ["lightning-ai"]),
+        ("can someone explain what a fork means", ["fork"]),
+        ("difference between bitrate and bit depth?", ["bitrate", "bit-depth"]),
+        ("wav vs mp3 - which format is lossy?", ["lossless-formats", "lossy-formats"]),
+        ("lossy vs lossless", ["lossy-formats", "lossless-formats"]),
+        ("is flac better than mp3?", ["lossless-formats", "lossy-formats"]),
+        ("what is a checkpoint in rvc", ["checkpoints"]),
+    ],
+)
+def test_question_forms_and_comparisons(message: str, keys: list[str]) -> None:
+    assert _keys(DETECTOR.scan(message)) == keys
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "ok so that's what a checkpoint is",
+        "what is a fork in the road",
+        "i tested flac vs mp3 and mp3 was worse",
+        "how does gradio handle uploads",
+    ],
+)
+def test_statements_and_other_subjects_stay_silent(message: str) -> None:
+    assert FORGIVING.scan(message) == []
+
+
+@pytest.mark.parametrize(
+    ("message", "key"),
+    [
+        ("what is jupter notebook", "jupyter-notebook"),
+        ("whats colba", "google-colab"),
+        ("what does hgas mean", "hags"),
+    ],
+)
+def test_typos_are_forgiven_in_clear_definition_questions(message: str, key: str) -> None:
+    assert _keys(FORGIVING.scan(message)) == [key]
+    assert DETECTOR.scan(message) == []  # without a matcher there is nothing to correct
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["what is cuba like", "what is cuba", "whats forge", "i think colba is down", "kagle?"],
+)
+def test_words_and_unclear_questions_are_not_corrected(message: str) -> None:
+    assert FORGIVING.scan(message) == []
