@@ -1,14 +1,20 @@
 """Measure Detector.scan throughput against a naive per-alias regex loop.
 
-Run: .venv/bin/python benchmarks/bench_detect.py [--seconds 1.0]
+Run: .venv/bin/python benchmarks/bench_detect.py [--seconds 1.0] [--cli 200000]
 Figures are messages per second on one core; the glossary grows with synthetic entries.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import random
 import re
+import resource
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +25,8 @@ from bot.glossary.codec import entry_from_dict
 from bot.glossary.detect import Detector
 from bot.glossary.matcher import Matcher
 from bot.glossary.models import Entry
+from bot.glossary.text import normalize
+from bot.glossary.yamlio import dump_document
 
 GLOSSARY = Path(__file__).resolve().parents[1] / "data" / "glossary.yaml"
 SIZES = (26, 1_000, 10_000)
@@ -121,11 +129,60 @@ def rate(scan: Callable[[str], object], seconds: float) -> float:
             return done / elapsed
 
 
+def importable_entries(count: int) -> list[Entry]:
+    """Return the shipped entries padded with made-up ones whose names are all distinct."""
+    from benchmarks.bench_matcher import synthetic_entries as distinct_entries
+
+    entries = shipped_entries()
+    taken = {normalize(name) for entry in entries for name in entry.names}
+    for entry in distinct_entries(count * 2):
+        if len(entries) == count:
+            break
+        if taken.isdisjoint(normalize(name) for name in entry.names):
+            taken.update(normalize(name) for name in entry.names)
+            entries.append(entry)
+    return entries
+
+
+def cli_rate(size: int, count: int) -> tuple[float, float]:
+    """Return messages per second through `python -m bot scan --json` (CPU time, wall time)."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        env = {**os.environ, "GLOSSARY_DB": str(root / "glossary.db")}
+        env.pop("DISCORD_TOKEN", None)
+        (root / "glossary.yaml").write_text(dump_document(importable_entries(size)))
+        command = [sys.executable, "-m", "bot"]
+        subprocess.run(
+            [*command, "import", str(root / "glossary.yaml")],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        lines = [json.dumps(message) + "\n" for message in MESSAGES]
+        data = "".join(lines * (count // len(lines))).encode()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(
+            [*command, "scan", "--json"], env=env, input=data, capture_output=True, check=True
+        )
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        answered = done.stdout.count(b"\n")
+        return answered / cpu, answered / wall
+
+
 def main() -> None:
     """Print a table of throughput per glossary size and mode."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
+    parser.add_argument(
+        "--cli", type=int, default=0, metavar="N", help="also pipe N messages through scan --json"
+    )
     args = parser.parse_args()
+    if args.cli:
+        cpu, wall = cli_rate(1_000, args.cli)
+        print(f"scan --json, 1,000 entries: {cpu:,.0f} msg/CPU-s, {wall:,.0f} msg/s wall")
     print(
         f"{'entries':>8} {'build ms':>9} {'question/s':>11} {'mention/s':>10} "
         f"{'naive/s':>9} {'question/naive':>15}"

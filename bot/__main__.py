@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import logging
 import os
@@ -11,7 +12,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 from bot.config import DEFAULT_DB_PATH, ConfigError, Settings, load_dotenv_file, load_settings
 from bot.glossary.matcher import Hit, LookupResult
@@ -79,33 +80,76 @@ async def cmd_define(service: GlossaryService, args: argparse.Namespace, out: Te
     return EXIT_OK
 
 
-def _read_messages(lines: Iterable[str]) -> Iterable[str]:
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            message = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CliError(f"stdin line {number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(message, str):
-            raise CliError(
-                f"stdin line {number}: expected a JSON string, got {type(message).__name__}"
-            )
-        yield message
+_SCAN_CHUNK = 1 << 16
+
+
+def _stdin_lines() -> Iterable[list[bytes]]:
+    """Yield stdin's complete lines, a batch per read, so output is flushed where input paused."""
+    stream = cast(io.BufferedReader, sys.stdin.buffer)
+    pending = b""
+    while chunk := stream.read1(_SCAN_CHUNK):
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        yield lines
+    if pending:
+        yield [pending]
+
+
+def _scan_message(raw: bytes) -> str:
+    """Return the chat message a stdin line holds as a JSON string, or raise ValueError."""
+    try:
+        message = json.loads(raw)
+    except UnicodeDecodeError:
+        raise ValueError("not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg})") from None
+    if not isinstance(message, str):
+        raise ValueError(f"expected a JSON string, got {type(message).__name__}")
+    return message
+
+
+def _scan_line(service: GlossaryService, args: argparse.Namespace, raw: bytes) -> str:
+    """Return the answer line for one stdin line; raise ValueError for a bad line."""
+    message = _scan_message(raw)
+    triggers = service.scan(message, args.mode)
+    if args.json:
+        found = [{"key": entry.key, "term": entry.term} for entry in triggers]
+        line = json.dumps({"message": message, "triggers": found}, ensure_ascii=False)
+    else:
+        line = ", ".join(entry.term for entry in triggers) or "-"
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("the message holds a lone surrogate, which is not valid Unicode") from None
+    return line
 
 
 async def cmd_scan(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
-    """Print which entries each stdin message (one JSON string per line) would trigger."""
-    for message in _read_messages(sys.stdin):
-        triggers = service.scan(message, args.mode)
-        if args.json:
-            found = [{"key": entry.key, "term": entry.term} for entry in triggers]
-            out.write(
-                json.dumps({"message": message, "triggers": found}, ensure_ascii=False) + "\n"
-            )
-        else:
-            out.write((", ".join(entry.term for entry in triggers) or "-") + "\n")
+    """Print which entries each stdin message (one JSON string per line) would trigger.
+
+    A bad line gets an error in its place (`{"line", "error"}` with --json) and the next
+    lines are still answered; the exit code is then 2.
+    """
+    number = bad = 0
+    for batch in _stdin_lines():
+        answers: list[str] = []
+        for raw in batch:
+            number += 1
+            if not raw.strip():
+                continue
+            try:
+                answers.append(_scan_line(service, args, raw))
+            except ValueError as exc:
+                bad += 1
+                error = {"line": number, "error": str(exc)}
+                answers.append(json.dumps(error) if args.json else f"error: line {number}: {exc}")
+        if answers:
+            out.write("\n".join(answers) + "\n")
+        # Once per read, not per line: a million piped messages are not a million writes.
         out.flush()
+    if bad:
+        _report(f"{bad} of {number} stdin lines could not be read; see the errors in the output")
+        return EXIT_BAD_INPUT
     return EXIT_OK
 
 

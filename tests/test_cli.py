@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import select
 import sqlite3
 import subprocess
 import sys
@@ -226,11 +227,41 @@ def test_scan_mention_mode(db: Path) -> None:
     assert [t["key"] for t in json.loads(proc.stdout)["triggers"]] == ["hags"]
 
 
-def test_scan_rejects_non_json_lines(db: Path) -> None:
-    proc = run_cli("scan", "--json", db=db, stdin="not json\n")
+def test_scan_answers_bad_lines_with_an_error_and_goes_on(db: Path) -> None:
+    stdin = b'"what is hags?"\nnot json\n"\\ud800 what is hags"\n42\n\xff\n"whats colab"\n'
+    proc = run_cli("scan", "--json", db=db, stdin=stdin)
     assert proc.returncode == 2
-    assert b"line 1" in proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    assert [line.get("line") for line in lines] == [None, 2, 3, 4, 5, None]
+    assert [t["key"] for t in lines[0]["triggers"]] == ["hags"]
+    assert "JSON" in lines[1]["error"] and "surrogate" in lines[2]["error"]
+    assert [t["key"] for t in lines[5]["triggers"]] == ["google-colab"]
+    assert b"4 of 6" in proc.stderr
     assert b"Traceback" not in proc.stderr
+
+
+def test_scan_answers_each_line_while_stdin_stays_open(db: Path) -> None:
+    run_cli("export", db=db)  # create the database first
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env.update(GLOSSARY_DB=str(db), PYTHONPATH=str(ROOT))
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "scan", "--json"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        for message, key in (("what is hags?", "hags"), ("whats colab", "google-colab")):
+            proc.stdin.write(json.dumps(message).encode() + b"\n")
+            proc.stdin.flush()
+            # The answer must arrive while stdin is still open; 60 s only guards a hang.
+            ready, _, _ = select.select([proc.stdout], [], [], 60)
+            assert ready, "no answer while stdin stayed open"
+            answer = json.loads(proc.stdout.readline())
+            assert [t["key"] for t in answer["triggers"]] == [key]
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0
 
 
 def test_backup_copies_the_database(db: Path, tmp_path: Path) -> None:

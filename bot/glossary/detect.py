@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 from bot.glossary.matcher import STOP_WORDS, Matcher, entry_vocabulary, stem
@@ -86,15 +87,21 @@ def _tokens(text: str) -> Iterator[tuple[str, int, int]]:
             yield match.group(), chunk.start(), chunk.end()
 
 
-def _clauses(text: str) -> list[_Clause]:
-    """Split a message into clauses of normalised words."""
+def _clauses(text: str, *, spans: bool = True) -> list[_Clause]:
+    """Split a message into clauses of normalised words (with their spans if asked)."""
     clauses: list[_Clause] = []
     current = _Clause([], [])
-    for token, start, end in _tokens(text):
+    if not spans and text.isascii():
+        # The scan's fast path: the words alone, with no offsets to carry.
+        tokens: Iterable[tuple[str, int, int]] = ((t, 0, 0) for t in _TOKEN.findall(text.lower()))
+    else:
+        tokens = _tokens(text)
+    for token, start, end in tokens:
         if token[0].isalnum():
             # "_" splits words in text.normalize; [^\W_] already excludes it.
             current.words.append(token)
-            current.spans.append((start, end))
+            if spans:
+                current.spans.append((start, end))
             continue
         if token == "?":
             current.asks = True
@@ -411,7 +418,7 @@ class Detector:
         forgive = mode == "question" and self._typos is not None
         if not named and not (forgive and _FORGIVE_HINT.search(text.lower())):
             return []
-        clauses = _clauses(text)
+        clauses = _clauses(text, spans=False)
         hits = self._hits(clauses) if named else []
         if mode == "question":
             hits = self._asked(clauses, hits)
@@ -419,18 +426,14 @@ class Detector:
                 hits = self._forgiven(clauses)
         return _unique(h.entry for h in hits if h.entry.autoreply and h.entry.key not in exclude)
 
-    def _vocabulary(self, entry: Entry) -> Callable[[], frozenset[str]]:
-        """Return a function giving the entry's word stems, computed once when first needed."""
-
-        def read() -> frozenset[str]:
-            found = self._vocabularies.get(entry.key)
-            if found is None:
-                found = self._typos.vocabulary(entry.key) if self._typos else frozenset()
-                found = found or entry_vocabulary(entry)
-                self._vocabularies[entry.key] = found
-            return found
-
-        return read
+    def _vocabulary(self, entry: Entry) -> frozenset[str]:
+        """Return the entry's word stems, computed once when first needed."""
+        found = self._vocabularies.get(entry.key)
+        if found is None:
+            found = self._typos.vocabulary(entry.key) if self._typos else frozenset()
+            found = found or entry_vocabulary(entry)
+            self._vocabularies[entry.key] = found
+        return found
 
     def _forgiven(self, clauses: list[_Clause]) -> list[_Hit]:
         """Return the entry a clear definition question misspells, if exactly one fits."""
@@ -453,7 +456,7 @@ class Detector:
         for number, hit in enumerate(hits):
             words = clauses[hit.clause].words
             if (
-                _asks_in_clause(words, hit.start, hit.end, self._vocabulary(hit.entry))
+                _asks_in_clause(words, hit.start, hit.end, partial(self._vocabulary, hit.entry))
                 or _bare(clauses, hit.clause, hit.start, hit.end)
                 or _coordinated(previous, hit, words)
             ):
