@@ -32,6 +32,7 @@ from cogs.admin_views import (
     find_live,
     missing_embed,
     reply,
+    send_learned_aliases,
 )
 from cogs.permissions import MOD_ROLES_SETTING, REFUSAL, is_moderator, require_moderator
 from cogs.ui import NO_MENTIONS, ConfirmView, clip, deferred_if_slow, entry_message
@@ -446,11 +447,13 @@ class GlossaryAdmin(commands.Cog):
             await interaction.response.send_message(
                 embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
             )
+            await send_learned_aliases(interaction)
             return
         view = MissingView(interaction.user.id, misses)
         await interaction.response.send_message(
             embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
         )
+        await send_learned_aliases(interaction)
 
     @admin.command(name="stats", description="Most used entries, lookups per day and misses")
     async def stats(self, interaction: discord.Interaction) -> None:

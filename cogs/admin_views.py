@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import discord
@@ -22,6 +22,7 @@ from bot.glossary.forms import (
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
 from bot.glossary.service import Actor
 from bot.glossary.text import normalize
+from bot.storage.usage import LearnedName
 from cogs.permissions import require_moderator
 from cogs.ui import NO_MENTIONS, ConfirmView, Paginator, clip, deferred_if_slow, entry_message
 
@@ -344,7 +345,26 @@ def missing_embed(misses: Sequence[tuple[str, int]]) -> discord.Embed:
     return embed
 
 
-class MissingView(discord.ui.View):
+class ModeratorListView(discord.ui.View):
+    """A list only the moderator who opened it may use; errors answer the click."""
+
+    owner_id: int
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Let only the moderator who opened the list use it."""
+        if interaction.user.id != self.owner_id:
+            await send_ephemeral(interaction, "Only the moderator who opened this list can use it.")
+            return False
+        return await require_moderator(interaction)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        """Answer the click with what went wrong."""
+        await report_error(interaction, error)
+
+
+class MissingView(ModeratorListView):
     """Pick a missed lookup and add it as an entry, add it as an alias, or dismiss it."""
 
     def __init__(self, owner_id: int, misses: Sequence[tuple[str, int]], selected: int = 0) -> None:
@@ -383,19 +403,6 @@ class MissingView(discord.ui.View):
     def query(self) -> str:
         """Return the chosen missed lookup."""
         return self.misses[self.selected][0]
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        """Let only the moderator who opened the list use it."""
-        if interaction.user.id != self.owner_id:
-            await send_ephemeral(interaction, "Only the moderator who opened this list can use it.")
-            return False
-        return await require_moderator(interaction)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        """Answer the click with what went wrong."""
-        await report_error(interaction, error)
 
     async def on_pick(self, interaction: discord.Interaction) -> None:
         """Remember the chosen lookup."""
@@ -485,3 +492,83 @@ class HistoryPageSource:
             "/glossary-admin revert restores one"
         )
         return embed
+
+
+# Aliases members taught by opening a suggestion after a miss. ------------------------------
+
+LEARNED_SHOWN = 5
+
+
+def learned_embed(bot: GlossaryBot, pairs: Sequence[LearnedName]) -> discord.Embed:
+    """Return "12 lookups for 'kagel' ended on Kaggle" lines for moderators."""
+    lines = []
+    for rank, pair in enumerate(pairs, 1):
+        entry = bot.service.get(pair.entry_key)
+        term = entry.term if entry else pair.entry_key
+        plural = "lookup" if pair.count == 1 else "lookups"
+        query = discord.utils.escape_markdown(clip(pair.query, 60))
+        lines.append(f"{rank}. {pair.count} {plural} for '{query}' ended on **{clip(term, 80)}**")
+    embed = discord.Embed(title="Members found these themselves", description="\n".join(lines))
+    embed.set_footer(text="Add one as an alias with one click, or dismiss it.")
+    return embed
+
+
+class LearnedAliasView(ModeratorListView):
+    """One "add as alias" and one "dismiss" button per learned (query, entry) pair."""
+
+    def __init__(self, owner_id: int, pairs: Sequence[LearnedName]) -> None:
+        super().__init__(timeout=600)
+        self.owner_id = owner_id
+        for row, pair in enumerate(pairs[:LEARNED_SHOWN]):
+            add: discord.ui.Button[LearnedAliasView] = discord.ui.Button(
+                label=clip(f"Add '{pair.query}' as alias", 80),
+                style=discord.ButtonStyle.primary,
+                row=row,
+            )
+            add.callback = self._adder(pair)  # type: ignore[method-assign,assignment]
+            dismiss: discord.ui.Button[LearnedAliasView] = discord.ui.Button(
+                label="Dismiss", style=discord.ButtonStyle.danger, row=row
+            )
+            dismiss.callback = self._dismisser(pair)  # type: ignore[method-assign,assignment]
+            self.add_item(add)
+            self.add_item(dismiss)
+
+    def _adder(
+        self, pair: LearnedName
+    ) -> Callable[[discord.Interaction], Coroutine[Any, Any, None]]:
+        async def add(interaction: discord.Interaction) -> None:
+            bot = bot_of(interaction)
+            entry = bot.service.get(pair.entry_key)
+            if entry is None:
+                raise NotFound("That entry no longer exists in the glossary.")
+
+            async def handled(inner: discord.Interaction) -> None:
+                await bot_of(inner).service.forget_learned(pair)
+
+            await add_alias_flow(interaction, entry, pair.query, after_save=handled)
+
+        return add
+
+    def _dismisser(
+        self, pair: LearnedName
+    ) -> Callable[[discord.Interaction], Coroutine[Any, Any, None]]:
+        async def dismiss(interaction: discord.Interaction) -> None:
+            bot = bot_of(interaction)
+            async with deferred_if_slow(interaction):
+                await bot.service.repo.dismiss_learned(pair.query, pair.entry_key)
+            await send_ephemeral(interaction, f"Dismissed '{clip(pair.query, 80)}'.")
+
+        return dismiss
+
+
+async def send_learned_aliases(interaction: discord.Interaction) -> None:
+    """Follow a /glossary-admin missing answer with the aliases members taught, if any."""
+    bot = bot_of(interaction)
+    pairs = await bot.service.learned_aliases(LEARNED_SHOWN)
+    if pairs:
+        await interaction.followup.send(
+            embed=learned_embed(bot, pairs),
+            view=LearnedAliasView(interaction.user.id, pairs),
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
+        )

@@ -140,6 +140,8 @@ class Glossary(commands.Cog):
         if suggestions:
             text += " Did you mean one of these?"
         view = entry_buttons(suggestions, style=discord.ButtonStyle.primary)
+        # Which suggestion the member opens next teaches the glossary a new alias.
+        self.bot.service.note_missed(interaction.user.id, result)
         if view is None:
             await send_ephemeral(interaction, text + " Try `/glossary search`.")
         else:

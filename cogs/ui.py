@@ -56,6 +56,12 @@ class OpenEntryButton(
             await interaction.response.send_message(**entry_message(bot, entry), ephemeral=True)
         except Exception as exc:
             await report_error(interaction, exc)
+            return
+        try:
+            await bot.service.note_opened(interaction.user.id, entry.key)
+        except Exception:
+            # The member has the answer; only a statistic for moderators was lost.
+            log.warning("Could not record the suggestion %s opened", entry.key, exc_info=True)
 
 
 # Discord drops an interaction not acknowledged within 3 s; a write waiting on a busy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,11 +14,13 @@ from rapidfuzz import fuzz
 
 from bot.glossary import codec, schema, yamlio
 from bot.glossary.detect import Detector, Mode
+from bot.glossary.learning import PendingMisses
 from bot.glossary.matcher import Hit, LookupResult, Matcher
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
 from bot.glossary.text import normalize
 from bot.glossary.usage import UsageBuffer
 from bot.storage.repository import ImportPlan, Repository
+from bot.storage.usage import LearnedName
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class GlossaryService:
         self._write_lock = asyncio.Lock()
         self._usage = UsageBuffer()
         self._data_version = 0
+        self._pending_misses = PendingMisses()
 
     @classmethod
     async def open(cls, db_path: str | Path, *, seed_path: Path | None = None) -> GlossaryService:
@@ -302,6 +306,43 @@ class GlossaryService:
             plan = await self.repo.apply_import(entries, author_id=actor.id, author_name=actor.name)
             await self.refresh()
         return plan
+
+    # Aliases learned from members ------------------------------------------------------
+
+    def note_missed(self, member_id: int, result: LookupResult) -> None:
+        """Remember the suggestions a member was offered for a lookup that missed."""
+        keys = [hit.entry.key for hit in result.suggestions]
+        self._pending_misses.note(member_id, result.query, keys, time.monotonic())
+
+    async def note_opened(self, member_id: int, key: str) -> bool:
+        """Count a member opening `key` from their missed lookup's suggestions; return if so."""
+        query = self._pending_misses.chosen(member_id, key, time.monotonic())
+        if query is None:
+            return False
+        await self.repo.record_choice(query, key)
+        return True
+
+    async def learned_aliases(self, limit: int = 10) -> list[LearnedName]:
+        """Return learned (query, entry) pairs that would still be new names for the entry."""
+        found = await self.repo.learned_names(limit * 2)
+        # Once a query finds its entry (an alias was added since), the pair has done its job.
+        fresh = [
+            pair
+            for pair in found
+            if (match := self.lookup(pair.query).match) is None or match.entry.key != pair.entry_key
+        ]
+        return fresh[:limit]
+
+    async def apply_learned(self, pair: LearnedName, actor: Actor) -> Entry:
+        """Add a learned query as an alias of its entry and clear it from both queues."""
+        entry = await self.add_alias(pair.entry_key, pair.query, actor)
+        await self.forget_learned(pair)
+        return entry
+
+    async def forget_learned(self, pair: LearnedName) -> None:
+        """Clear a learned pair, and the miss it came from, from the moderators' queues."""
+        await self.repo.dismiss_learned(pair.query, pair.entry_key)
+        await self.repo.dismiss_miss(pair.query)
 
 
 def _build_indexes(entries: list[Entry], popularity: dict[str, int]) -> tuple[Matcher, Detector]:

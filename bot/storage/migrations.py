@@ -89,7 +89,21 @@ CREATE TABLE meta (
 );
 """
 
-MIGRATIONS: list[Migration] = [(1, _V1)]
+# Which entry members opened after a lookup missed: the evidence for a new alias.
+_V2_LEARNED = """
+CREATE TABLE learned_names (
+    norm TEXT NOT NULL,
+    entry_key TEXT NOT NULL,
+    query TEXT NOT NULL,
+    count INTEGER NOT NULL DEFAULT 0,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    dismissed_at TEXT,
+    PRIMARY KEY (norm, entry_key)
+);
+"""
+
+MIGRATIONS: list[Migration] = [(1, _V1), (2, _V2_LEARNED)]
 
 
 class SchemaTooNew(GlossaryError):

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, timedelta
 
 from bot.glossary.text import normalize
 from bot.storage.base import StoreBase
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedName:
+    """A missed lookup after which members opened one entry, `count` times."""
+
+    query: str
+    entry_key: str
+    count: int
 
 
 class UsageQueries(StoreBase):
@@ -113,3 +123,41 @@ class UsageQueries(StoreBase):
                 "GROUP BY u.entry_key"
             )
         return {row["entry_key"]: int(row["total"]) for row in rows}
+
+    async def record_choice(self, query: str, key: str) -> None:
+        """Count one member opening entry `key` from the suggestions for a missed query."""
+        norm = normalize(query)
+        if not norm:
+            return
+        now = self._now()
+        async with self._write() as conn:
+            await conn.execute(
+                "INSERT INTO learned_names (norm, entry_key, query, count, first_at, last_at) "
+                "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT (norm, entry_key) DO UPDATE SET "
+                "query = excluded.query, last_at = excluded.last_at, "
+                "count = CASE WHEN dismissed_at IS NULL THEN count + 1 ELSE 1 END, "
+                "dismissed_at = NULL",
+                (norm, key, query.strip()[:200], now, now),
+            )
+
+    async def learned_names(self, limit: int = 10) -> list[LearnedName]:
+        """Return undismissed (query, live entry, count) pairs, most frequent first."""
+        async with self._read():
+            rows = await self._all(
+                "SELECT l.query, l.entry_key, l.count FROM learned_names l "
+                "JOIN entries e ON e.key = l.entry_key AND e.deleted_at IS NULL "
+                "WHERE l.dismissed_at IS NULL "
+                "ORDER BY l.count DESC, l.last_at DESC, l.norm, l.entry_key LIMIT ?",
+                (limit,),
+            )
+        return [LearnedName(row["query"], row["entry_key"], int(row["count"])) for row in rows]
+
+    async def dismiss_learned(self, query: str, key: str) -> bool:
+        """Hide a learned pair until members make the same choice again."""
+        async with self._write() as conn:
+            cursor = await conn.execute(
+                "UPDATE learned_names SET dismissed_at = ? "
+                "WHERE norm = ? AND entry_key = ? AND dismissed_at IS NULL",
+                (self._now(), normalize(query), key),
+            )
+            return cursor.rowcount > 0

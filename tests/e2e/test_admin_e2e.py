@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -627,6 +628,40 @@ async def test_missing_lookup_dismissed_or_added_as_alias(
     assert (await define(fake_discord, left))["embeds"][0]["title"] == "Kaggle"
     _, queue = await slash(fake_discord, "glossary-admin missing")
     assert "No missed lookups" in embeds_text(queue["data"])
+
+
+async def test_suggestion_members_open_after_a_miss_becomes_an_alias_in_one_click(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    await start_bot(bot_process, db_path)
+    asked, answer = await slash(
+        fake_discord, "define", {"term": "fl studio"}, user_id=MEMBER_USER_ID
+    )
+    assert "Nothing in the glossary" in answer["data"]["content"]
+    missed = fake_discord.original_message(asked["id"])
+    assert missed is not None
+    _, opened = await click(fake_discord, missed, "DAW", user_id=MEMBER_USER_ID)
+    assert opened["data"]["embeds"][0]["title"] == "DAW"
+    # The choice is written after the member got the entry; wait for the row (hang guard).
+    for _ in range(200):
+        if db_rows(db_path, "SELECT count FROM learned_names WHERE entry_key = 'daw'"):
+            break
+        await asyncio.sleep(0.05)
+
+    await slash(fake_discord, "glossary-admin missing")
+    followup = await fake_discord.wait_for_request(
+        lambda r: r.method == "POST" and r.path.startswith("/webhooks/")
+    )
+    assert isinstance(followup.json, dict)
+    assert "1 lookup for 'fl studio' ended on **DAW**" in embeds_text(followup.json)
+    learned = next(
+        message
+        for message in fake_discord.messages.values()
+        if "ended on **DAW**" in embeds_text(message)
+    )
+    _, added = await click(fake_discord, learned, "Add 'fl studio' as alias")
+    assert "can now also be found as 'fl studio'" in added["data"]["content"]
+    assert (await define(fake_discord, "fl studio"))["embeds"][0]["title"] == "DAW"
 
 
 async def test_audit_channel_gets_who_changed_what_and_failures_do_not_break_changes(

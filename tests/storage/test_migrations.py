@@ -28,6 +28,7 @@ TABLES = {
     "lookups_daily",
     "guild_settings",
     "meta",
+    "learned_names",
 }
 
 
@@ -69,9 +70,9 @@ async def test_migrate_from_empty_creates_every_table(tmp_path: Path) -> None:
         version = await migrate(conn)
     finally:
         await conn.close()
-    assert version == MIGRATIONS[-1][0] == 1
+    assert version == MIGRATIONS[-1][0]
     assert tables(path) >= TABLES
-    assert user_version(path) == 1
+    assert user_version(path) == MIGRATIONS[-1][0]
 
 
 async def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
@@ -84,17 +85,21 @@ async def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
         assert await repo.get_meta("marker") == "kept"
     finally:
         await repo.close()
-    assert user_version(path) == 1
+    assert user_version(path) == MIGRATIONS[-1][0]
 
 
 async def test_failed_migration_rolls_back_to_previous_version(tmp_path: Path) -> None:
     path = tmp_path / "g.db"
-    broken = [*MIGRATIONS, (2, "CREATE TABLE half (x); INSERT INTO no_such_table VALUES (1);")]
+    latest = MIGRATIONS[-1][0]
+    broken = [
+        *MIGRATIONS,
+        (latest + 1, "CREATE TABLE half (x); INSERT INTO no_such_table VALUES (1);"),
+    ]
     conn = await connect(path)
     try:
-        with pytest.raises(MigrationError, match="migration 2 failed"):
+        with pytest.raises(MigrationError, match=f"migration {latest + 1} failed"):
             await migrate(conn, broken)
-        assert await schema_version(conn) == 1
+        assert await schema_version(conn) == latest
         assert not conn.in_transaction
     finally:
         await conn.close()
@@ -122,7 +127,8 @@ async def test_newer_schema_is_refused_with_clear_message(tmp_path: Path) -> Non
     with pytest.raises(SchemaTooNew) as caught:
         await Repository.open(path)
     assert caught.value.message == (
-        "database schema v5 is newer than this bot understands (v1); upgrade the bot"
+        f"database schema v5 is newer than this bot understands (v{MIGRATIONS[-1][0]}); "
+        "upgrade the bot"
     )
 
 
@@ -135,4 +141,4 @@ async def test_two_processes_opening_a_fresh_file_at_once_both_succeed(tmp_path:
     finally:
         await first.close()
         await second.close()
-    assert user_version(path) == 1
+    assert user_version(path) == MIGRATIONS[-1][0]
