@@ -11,7 +11,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Literal
 
 from bot.glossary.matcher import STOP_WORDS, Matcher, entry_vocabulary, stem
@@ -181,6 +180,15 @@ _FILLER = _word_set(
     " anyway anyways thx thanks ty sorry ok okay hey hi hello yo um uh hmm hmmm huh eh ah oh"
     " so wait someone anyone somebody anybody quick question q real noob dumb stupid"
 )
+_FORGIVE_OPENERS = _word_set(
+    "what wat wut wht whut wot whta waht whats wats define explain eli5 meaning definition"
+)
+# The words at least one question rule needs before a term (see the _ASK_* patterns).
+_ASK_WORDS = _word_set(
+    "what wat wut wht whut wot whta waht whats wats wuts whts wots whatre whatis whatd wtf wth"
+    " wtfs meaning meanin definition def defn explanation explaination mean meant means wdym"
+    " wym explain explian expain explane eli5 define defne how"
+)
 # After a head noun ("the optim setting") the question is still about the term.
 _HEAD_NOUNS = _word_set(
     "thing things thingy stuff term word setting settings option feature file files acronym"
@@ -284,17 +292,25 @@ def _tail_fits(tail: list[str], vocabulary: Callable[[], frozenset[str]]) -> boo
 
 
 def _asks_in_clause(
-    words: list[str], start: int, end: int, vocabulary: Callable[[], frozenset[str]]
+    words: list[str],
+    start: int,
+    end: int,
+    entry: Entry,
+    vocabulary: Callable[[Entry], frozenset[str]],
 ) -> bool:
     """Return whether the clause asks what the term at words[start:end] means."""
-    pre = " ".join(words[max(0, start - 8) : start])
+    before = words[max(0, start - 8) : start]
+    # Every rule below needs one of these words before the term; most mentions have none.
+    if _ASK_WORDS.isdisjoint(before):
+        return False
+    pre = " ".join(before)
     # The rules read a few words either side; bounded slices keep long messages linear.
     tail = words[end : end + 12]
     if _NOT_ASKING.search(pre):
         return False
     if _ASK_WHAT_IS.search(pre):
         definite = pre.endswith(("the", "this", "that", "these", "those"))
-        return _tail_ok(tail, loose=not definite) and _tail_fits(tail, vocabulary)
+        return _tail_ok(tail, loose=not definite) and _tail_fits(tail, lambda: vocabulary(entry))
     if _ASK_HOW.search(pre):
         # "how does gradio work" asks what it is; "how does gradio handle x" asks more.
         return bool(tail) and tail[0] in _WORK and _tail_ok(tail[1:], loose=False)
@@ -441,6 +457,8 @@ class Detector:
             return []
         for index, clause in enumerate(clauses):
             words = [w for w in clause.words if w not in _FILLER] or clause.words
+            if words[0] not in _FORGIVE_OPENERS:
+                continue
             asked = _FORGIVE.match(" ".join(words))
             if asked is None:
                 continue
@@ -456,7 +474,7 @@ class Detector:
         for number, hit in enumerate(hits):
             words = clauses[hit.clause].words
             if (
-                _asks_in_clause(words, hit.start, hit.end, partial(self._vocabulary, hit.entry))
+                _asks_in_clause(words, hit.start, hit.end, hit.entry, self._vocabulary)
                 or _bare(clauses, hit.clause, hit.start, hit.end)
                 or _coordinated(previous, hit, words)
             ):
