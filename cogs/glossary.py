@@ -108,7 +108,7 @@ class Glossary(commands.Cog):
                 interaction, f"That is too long for a term (at most {QUERY_MAX} characters)."
             )
             return
-        pair = self.bot.service.matcher.compare(term)
+        pair = self.bot.service.compare(term)
         if pair is not None:
             await self._send_comparison(interaction, pair, private=private)
             return

@@ -150,6 +150,10 @@ class GlossaryService:
             self._usage.merge(pending)
             raise
 
+    def compare(self, query: str) -> tuple[Entry, Entry] | None:
+        """Return the two entries a comparison names ("bitrate vs bit depth"), if both match."""
+        return self.matcher.compare(query)
+
     def autocomplete(self, text: str, limit: int = 25) -> list[Hit]:
         """Return ranked choices for a partially typed term."""
         return self.matcher.autocomplete(text, limit)
