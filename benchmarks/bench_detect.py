@@ -21,6 +21,9 @@ from pathlib import Path
 
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_matcher import synthetic_entries as distinct_entries
 from bot.glossary.codec import entry_from_dict
 from bot.glossary.detect import Detector
 from bot.glossary.matcher import Matcher
@@ -131,8 +134,6 @@ def rate(scan: Callable[[str], object], seconds: float) -> float:
 
 def importable_entries(count: int) -> list[Entry]:
     """Return the shipped entries padded with made-up ones whose names are all distinct."""
-    from benchmarks.bench_matcher import synthetic_entries as distinct_entries
-
     entries = shipped_entries()
     taken = {normalize(name) for entry in entries for name in entry.names}
     for entry in distinct_entries(count * 2):
