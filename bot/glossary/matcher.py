@@ -479,6 +479,9 @@ class Matcher:
                 match = hit
                 break
         candidates.extend(contained)
+        # Names the query starts, then entries that mention all its words, then spellings.
+        if len(core) >= 3:
+            candidates.extend(hit for hit in self._prefix_hits(core, MAX_SUGGESTIONS) if hit.score)
         if match is None:
             candidates.extend(self._mentioning(content))
         candidates.extend(self._suggest(core, content, fuzzy=thorough))
@@ -691,8 +694,6 @@ class Matcher:
         if fuzzy and len(key.replace(" ", "")) >= 4:
             for _, score, ref in self._fuzzy.search(key, _SUGGEST_RATIO, MAX_SUGGESTIONS):
                 hits.append(self._hit(ref, score, "fuzzy"))
-        if len(core) >= 3:
-            hits.extend(hit for hit in self._prefix_hits(core, MAX_SUGGESTIONS) if hit.score)
         for token in content:
             token_stem = stem(token)
             rows = self._token_entries.get(token_stem)
