@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -13,13 +14,13 @@ from discord.ext import commands
 from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary import stats
 from bot.glossary.diff import diff_entries
-from bot.glossary.forms import form_defaults, new_names_probe
+from bot.glossary.forms import form_defaults, new_names_probe, parse_form_custom_id
 from bot.glossary.models import CATEGORIES, Conflict, Entry, GlossaryError, NotFound
-from bot.glossary.text import normalize
+from bot.glossary.text import clip, normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
 from bot.storage.repository import ImportPlan
 from cogs.admin_views import (
-    AUDIT_SETTING,
+    LIVE_FORMS,
     SELECT_OPTIONS_MAX,
     EntryModal,
     HistoryPageSource,
@@ -31,10 +32,12 @@ from cogs.admin_views import (
     confirm_or_run,
     find_live,
     missing_embed,
+    open_form,
     reply,
+    submit_stale_form,
 )
-from cogs.permissions import MOD_ROLES_SETTING, REFUSAL, is_moderator, require_moderator
-from cogs.ui import NO_MENTIONS, ConfirmView, clip, deferred_if_slow, entry_message
+from cogs.permissions import is_moderator, manages_server, refusal, require_moderator
+from cogs.ui import NO_MENTIONS, ConfirmView, deferred_if_slow, entry_message, member_text
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +97,9 @@ class GlossaryAdmin(commands.Cog):
         name="glossary-admin",
         description="Edit the glossary (moderators)",
         guild_only=True,
-        default_permissions=discord.Permissions(manage_messages=True),
+        # Visible to Manage Server holders; a server's admins can show it to moderator roles
+        # under Server Settings > Integrations. The server-side check below is the real rule.
+        default_permissions=discord.Permissions(manage_guild=True),
     )
     alias = app_commands.Group(name="alias", description="Add or remove an alias", parent=admin)
     roles = app_commands.Group(name="roles", description="Who may edit the glossary", parent=admin)
@@ -103,11 +108,22 @@ class GlossaryAdmin(commands.Cog):
         self.bot = bot
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        """Refuse every command of this cog to members who are not moderators."""
+        """Refuse every command of this cog to anyone but a home server's moderators."""
         # Default permissions only hide the commands; server owners can override them.
         if await is_moderator(interaction):
             return True
-        raise app_commands.CheckFailure(REFUSAL)
+        raise app_commands.CheckFailure(refusal(interaction))
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Answer entry forms that no live form handles: opened before a restart, or expired."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        state = parse_form_custom_id(custom_id)
+        if state is not None and custom_id not in LIVE_FORMS:
+            await submit_stale_form(interaction, state)
 
     # Autocomplete ------------------------------------------------------------------------
 
@@ -196,7 +212,7 @@ class GlossaryAdmin(commands.Cog):
     @app_commands.choices(category=CATEGORY_CHOICES)
     async def add(self, interaction: discord.Interaction, category: str = "general") -> None:
         """Open the add form."""
-        await interaction.response.send_modal(EntryModal(category=category))
+        await open_form(interaction, EntryModal(category=category))
 
     @admin.command(name="edit", description="Edit a glossary entry (opens a form)")
     @app_commands.describe(term="The entry to edit", category="A new category (default: keep it)")
@@ -208,8 +224,8 @@ class GlossaryAdmin(commands.Cog):
         """Open the edit form pre-filled with the entry as it is now."""
         entry = find_live(self.bot, term)
         form_defaults(entry)  # refuses entries too long for a Discord form, before it opens
-        await interaction.response.send_modal(
-            EntryModal(category=category or entry.category, original=entry)
+        await open_form(
+            interaction, EntryModal(category=category or entry.category, original=entry)
         )
 
     @alias.command(name="add", description="Add another name for an entry")
@@ -443,13 +459,10 @@ class GlossaryAdmin(commands.Cog):
             misses = await self.bot.service.repo.top_misses(SELECT_OPTIONS_MAX)
         embed = missing_embed(misses)
         if not misses:
-            await interaction.response.send_message(
-                embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
+            await send_ephemeral(interaction, embed=embed)
             return
-        view = MissingView(interaction.user.id, misses)
-        await interaction.response.send_message(
-            embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        await send_ephemeral(
+            interaction, embed=embed, view=MissingView(interaction.user.id, misses)
         )
 
     @admin.command(name="stats", description="Most used entries, lookups per day and misses")
@@ -476,15 +489,13 @@ class GlossaryAdmin(commands.Cog):
             value=clip(stats.ranked_lines(top), 1024),
             inline=True,
         )
-        top_misses = [(clip(query, 60), count) for query, count in await repo.top_misses(10)]
+        top_misses = [(member_text(query, 60), count) for query, count in await repo.top_misses(10)]
         embed.add_field(
             name="Most frequent misses",
             value=clip(stats.ranked_lines(top_misses), 1024),
             inline=True,
         )
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await send_ephemeral(interaction, embed=embed)
 
     # Settings ----------------------------------------------------------------------------
 
@@ -498,8 +509,8 @@ class GlossaryAdmin(commands.Cog):
         """Set or clear the audit channel."""
         assert interaction.guild_id is not None
         async with deferred_if_slow(interaction):
-            await self.bot.service.repo.set_setting(
-                interaction.guild_id, AUDIT_SETTING, channel.id if channel else None
+            await self.bot.service.settings.set_audit_channel(
+                interaction.guild_id, channel.id if channel else None
             )
         if channel is None:
             await send_ephemeral(interaction, "Glossary changes are no longer posted anywhere.")
@@ -511,17 +522,14 @@ class GlossaryAdmin(commands.Cog):
 
     async def _require_manager(self, interaction: discord.Interaction) -> bool:
         """Refuse unless the member has Manage Server: moderators must not grant moderation."""
-        if interaction.permissions.manage_guild or interaction.permissions.administrator:
+        if manages_server(interaction):
             return True
         await send_ephemeral(interaction, ROLES_REFUSAL)
         return False
 
     async def _role_ids(self, guild_id: int) -> list[int]:
         """Return the stored moderator role ids."""
-        return [
-            int(role_id)
-            for role_id in await self.bot.service.repo.get_setting(guild_id, MOD_ROLES_SETTING, [])
-        ]
+        return await self.bot.service.settings.moderator_roles(guild_id)
 
     @roles.command(name="add", description="Let members with this role edit the glossary")
     @app_commands.describe(role="The role")
@@ -535,8 +543,8 @@ class GlossaryAdmin(commands.Cog):
             await send_ephemeral(interaction, f"{role.mention} can already edit the glossary.")
             return
         async with deferred_if_slow(interaction):
-            await self.bot.service.repo.set_setting(
-                interaction.guild_id, MOD_ROLES_SETTING, [*role_ids, role.id]
+            await self.bot.service.settings.set_moderator_roles(
+                interaction.guild_id, [*role_ids, role.id]
             )
         await send_ephemeral(interaction, f"Members with {role.mention} can now edit the glossary.")
         await audit(interaction, "moderator role added", role.name)
@@ -556,7 +564,7 @@ class GlossaryAdmin(commands.Cog):
             return
         kept = [role_id for role_id in role_ids if role_id != role.id]
         async with deferred_if_slow(interaction):
-            await self.bot.service.repo.set_setting(interaction.guild_id, MOD_ROLES_SETTING, kept)
+            await self.bot.service.settings.set_moderator_roles(interaction.guild_id, kept)
         await send_ephemeral(
             interaction, f"Members with {role.mention} can no longer edit the glossary."
         )
@@ -576,5 +584,7 @@ class GlossaryAdmin(commands.Cog):
 
 
 async def setup(bot: GlossaryBot) -> None:
-    """Load the cog."""
-    await bot.add_cog(GlossaryAdmin(bot))
+    """Load the cog; its commands exist only in the servers that own the glossary."""
+    cog = GlossaryAdmin(bot)
+    await bot.add_cog(cog)
+    bot.claim_for_home(cog.admin)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -14,22 +16,32 @@ from bot.glossary import schema
 from bot.glossary.diff import describe_revision, diff_entries, format_diff
 from bot.glossary.forms import (
     MODAL_VALUE_MAX,
+    FormState,
     entry_from_form,
+    form_custom_id,
     form_defaults,
     new_names_probe,
     parse_when,
+    typed_text,
 )
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
 from bot.glossary.service import Actor
-from bot.glossary.text import normalize
-from cogs.permissions import require_moderator
-from cogs.ui import NO_MENTIONS, ConfirmView, Paginator, clip, deferred_if_slow, entry_message
+from bot.glossary.text import clip, normalize
+from cogs.permissions import bot_of, refusal, require_moderator
+from cogs.ui import (
+    NO_MENTIONS,
+    ConfirmView,
+    Paginator,
+    deferred_if_slow,
+    edit_clicked,
+    entry_message,
+    member_text,
+)
 
 log = logging.getLogger(__name__)
 
 MODAL_TITLE_MAX = 45
 SELECT_OPTIONS_MAX = 25
-AUDIT_SETTING = "audit_channel"
 HISTORY_PER_PAGE = 4
 FIELD_VALUE_MAX = 1024
 
@@ -50,23 +62,16 @@ def when_text(stamp: str) -> str:
 # Replies, confirmations and the audit log. ------------------------------------------------
 
 
-def bot_of(interaction: discord.Interaction) -> GlossaryBot:
-    """Return the glossary bot handling the interaction."""
-    bot = interaction.client
-    assert isinstance(bot, GlossaryBot)
-    return bot
-
-
 async def reply(interaction: discord.Interaction, content: str, **message: Any) -> None:
     """Answer privately: a clicked prompt becomes the answer, anything else gets a new message."""
     message.setdefault("allowed_mentions", NO_MENTIONS)
     if "embed" in message:
         message["embeds"] = [message.pop("embed")]
-    if interaction.type is discord.InteractionType.component and not interaction.response.is_done():
-        # Replace the prompt (and its buttons) with the outcome.
+    if interaction.type is discord.InteractionType.component:
+        # Replace the prompt (and its buttons) with the outcome, deferred or not.
         message.setdefault("embeds", [])
         message.setdefault("view", None)
-        await interaction.response.edit_message(content=content, **message)
+        await edit_clicked(interaction, content=content, **message)
         return
     if message.get("view", ...) is None:
         del message["view"]
@@ -77,7 +82,11 @@ async def reply(interaction: discord.Interaction, content: str, **message: Any) 
 
 
 async def confirm_or_run(
-    interaction: discord.Interaction, warnings: Sequence[str], run: Run
+    interaction: discord.Interaction,
+    warnings: Sequence[str],
+    run: Run,
+    *,
+    attachment: discord.File | None = None,
 ) -> None:
     """Run a change at once, or first ask "Save anyway?" when names look confusable."""
     if not warnings:
@@ -92,7 +101,8 @@ async def confirm_or_run(
         interaction.user.id, run, check=require_moderator, confirm_label="Save anyway"
     )
     answered_before = interaction.response.is_done()
-    await send_ephemeral(interaction, clip("\n".join(lines), 1900), view=view)
+    extra: dict[str, Any] = {"file": attachment} if attachment is not None else {}
+    await send_ephemeral(interaction, clip("\n".join(lines), 1900), view=view, **extra)
     if not answered_before:
         # Lets the view disable its buttons when nobody answers in time.
         view.message = await interaction.original_response()
@@ -104,31 +114,31 @@ async def audit(
     subject: str,
     lines: Sequence[str] = (),
 ) -> None:
-    """Post "who changed what" to the guild's audit channel; failures are only logged."""
+    """Post "who changed what" to every home server's audit channel; failures are only logged."""
     bot = bot_of(interaction)
-    guild_id = interaction.guild_id
-    if guild_id is None:
-        return
-    try:
-        channel_id = await bot.service.repo.get_setting(guild_id, AUDIT_SETTING, None)
-        if channel_id is None:
-            return
-        channel = bot.get_channel(channel_id) or await bot.fetch_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            log.warning(
-                "Audit channel %s of guild %s cannot receive messages", channel_id, guild_id
-            )
-            return
-        embed = discord.Embed(
-            title=clip(f"Glossary {action}: {subject}", 256),
-            description=format_diff(list(lines), 3000) if lines else None,
-            timestamp=discord.utils.utcnow(),
-        )
-        embed.set_author(name=clip(f"{interaction.user.name} ({interaction.user.id})", 256))
-        await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
-    except Exception:
-        # The change is already saved; a lost audit post must neither undo nor hide it.
-        log.warning("Could not post to the audit channel of guild %s", guild_id, exc_info=True)
+    embed = discord.Embed(
+        title=clip(f"Glossary {action}: {subject}", 256),
+        description=format_diff(list(lines), 3000) if lines else None,
+        timestamp=discord.utils.utcnow(),
+    )
+    origin = interaction.guild.name if interaction.guild else interaction.guild_id
+    embed.set_author(name=clip(f"{interaction.user.name} ({interaction.user.id})", 256))
+    embed.set_footer(text=clip(f"from {origin}", 2048))
+    for guild_id in sorted(bot.home.ids):
+        try:
+            channel_id = await bot.service.settings.audit_channel(guild_id)
+            if channel_id is None:
+                continue
+            channel = bot.get_channel(channel_id) or await bot.fetch_channel(channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                log.warning(
+                    "Audit channel %s of guild %s cannot receive messages", channel_id, guild_id
+                )
+                continue
+            await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+        except Exception:
+            # The change is already saved; a lost audit post must neither undo nor hide it.
+            log.warning("Could not post to the audit channel of guild %s", guild_id, exc_info=True)
 
 
 async def save_entry(
@@ -171,13 +181,49 @@ def check_preview(entry: Entry) -> None:
 class ModeratorModal(discord.ui.Modal):
     """A modal that re-checks the moderator permission on submit and reports errors privately."""
 
+    owner_id: int | None = None
+
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        """Refuse members who lost the permission since the modal opened."""
+        """Refuse anyone but the moderator who opened it, and members who lost the permission."""
+        if self.owner_id is not None and interaction.user.id != self.owner_id:
+            await send_ephemeral(interaction, refusal(interaction))
+            return False
         return await require_moderator(interaction)
 
+    def typed(self) -> list[tuple[str, str]]:
+        """Return (label, value) of every field, to give the text back when saving fails."""
+        return [
+            (item.text, item.component.value)
+            for item in self.walk_children()
+            if isinstance(item, discord.ui.Label)
+            and isinstance(item.component, discord.ui.TextInput)
+        ]
+
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
-        """Answer with what went wrong; the entry stays as it was."""
-        await report_error(interaction, error)
+        """Answer with what went wrong and give back what the moderator typed."""
+        await report_error(interaction, error, attachment=typed_file(self.typed()))
+
+
+async def open_form(interaction: discord.Interaction, modal: ModeratorModal) -> None:
+    """Show a form that only this member may submit."""
+    modal.owner_id = interaction.user.id
+    await interaction.response.send_modal(modal)
+
+
+def typed_file(values: Sequence[tuple[str, str]]) -> discord.File | None:
+    """Return what a moderator typed as a text file, or None if they typed nothing."""
+    text = typed_text(values)
+    if not text:
+        return None
+    return discord.File(io.BytesIO(text.encode()), filename="your-text.txt")
+
+
+ENTRY_FIELDS = (
+    ("term", "Term"),
+    ("aliases", "Aliases (comma-separated, or one per line)"),
+    ("summary", "Summary (one sentence)"),
+    ("definition", "Definition (markup syntax)"),
+)
 
 
 class EntryModal(ModeratorModal):
@@ -192,74 +238,144 @@ class EntryModal(ModeratorModal):
         after_save: Run | None = None,
     ) -> None:
         title = f"Edit {original.term}" if original is not None else "Add a glossary entry"
-        super().__init__(title=clip(title, MODAL_TITLE_MAX), timeout=900)
+        self.state = FormState(
+            secrets.token_hex(4),
+            category,
+            original.key if original is not None else None,
+            original.version if original is not None else None,
+        )
+        super().__init__(
+            title=clip(title, MODAL_TITLE_MAX), timeout=900, custom_id=form_custom_id(self.state)
+        )
         self.category = category
         self.original = original
         self.after_save = after_save
         values = (
             form_defaults(original) if original is not None else {"term": term[: schema.TERM_MAX]}
         )
-        self.term = discord.ui.TextInput(
+        self.term: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
             custom_id="entry:term",
-            label="Term",
             max_length=schema.TERM_MAX,
             default=values.get("term") or None,
             placeholder="Google Colab",
         )
-        self.aliases = discord.ui.TextInput(
+        self.aliases: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
             custom_id="entry:aliases",
-            label="Aliases (comma-separated, or one per line)",
             style=discord.TextStyle.paragraph,
             required=False,
             max_length=MODAL_VALUE_MAX,
             default=values.get("aliases") or None,
             placeholder="colab, gcolab",
         )
-        self.summary = discord.ui.TextInput(
+        self.summary: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
             custom_id="entry:summary",
-            label="Summary (one sentence)",
             max_length=schema.SUMMARY_MAX,
             default=values.get("summary") or None,
         )
-        self.definition = discord.ui.TextInput(
+        self.definition: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
             custom_id="entry:definition",
-            label="Definition (see docs/definition-syntax.md)",
             style=discord.TextStyle.paragraph,
             required=False,
             max_length=MODAL_VALUE_MAX,
             default=values.get("definition") or None,
             placeholder="- A bullet\n  - nested\n\n> Tip: a note\n\n1. a step",
         )
-        for item in (self.term, self.aliases, self.summary, self.definition):
-            self.add_item(item)
+        inputs = (self.term, self.aliases, self.summary, self.definition)
+        for (_, label), item in zip(ENTRY_FIELDS, inputs, strict=True):
+            self.add_item(discord.ui.Label(text=label, component=item))
+        LIVE_FORMS.add(self.custom_id)
+
+    def stop(self) -> None:
+        """Forget the form: a later submit of it is handled as one from before a restart."""
+        LIVE_FORMS.discard(self.custom_id)
+        super().stop()
+
+    async def on_timeout(self) -> None:
+        """Forget the form; its submit is still answered, by the stale-form handler."""
+        LIVE_FORMS.discard(self.custom_id)
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
         """Validate everything, warn about confusable names, then save."""
-        bot = bot_of(interaction)
-        entry = entry_from_form(
-            term=self.term.value,
-            aliases=self.aliases.value,
-            summary=self.summary.value,
-            definition=self.definition.value,
-            category=self.category,
-            original=self.original,
+        values = {
+            "term": self.term.value,
+            "aliases": self.aliases.value,
+            "summary": self.summary.value,
+            "definition": self.definition.value,
+        }
+        await submit_entry(interaction, values, self.category, self.original, self.after_save)
+
+
+# Custom ids of the entry forms this process has open; any other submit is from an older one.
+LIVE_FORMS: set[str] = set()
+
+
+async def submit_entry(
+    interaction: discord.Interaction,
+    values: dict[str, str],
+    category: str,
+    original: Entry | None,
+    after_save: Run | None = None,
+) -> None:
+    """Validate a submitted entry form, warn about confusable names, then save."""
+    bot = bot_of(interaction)
+    entry = entry_from_form(
+        term=values.get("term", ""),
+        aliases=values.get("aliases", ""),
+        summary=values.get("summary", ""),
+        definition=values.get("definition", ""),
+        category=category,
+        original=original,
+    )
+    if original is None and (existing := bot.service.get(entry.key)) is not None:
+        raise Conflict(
+            f"There is already an entry `{entry.key}` (**{existing.term}**); "
+            "use `/glossary-admin edit` to change it."
         )
-        if self.original is None and (existing := bot.service.get(entry.key)) is not None:
-            raise Conflict(
-                f"There is already an entry `{entry.key}` (**{existing.term}**); "
-                "use `/glossary-admin edit` to change it."
-            )
-        bot.service.validate(entry)
-        check_preview(entry)
-        probe = new_names_probe(entry, self.original)
-        warnings = bot.service.confusables(probe) if probe is not None else []
+    bot.service.validate(entry)
+    check_preview(entry)
+    probe = new_names_probe(entry, original)
+    warnings = bot.service.confusables(probe) if probe is not None else []
 
-        async def run(inner: discord.Interaction) -> None:
-            await save_entry(inner, entry, self.original)
-            if self.after_save is not None:
-                await self.after_save(inner)
+    async def run(inner: discord.Interaction) -> None:
+        await save_entry(inner, entry, original)
+        if after_save is not None:
+            await after_save(inner)
 
-        await confirm_or_run(interaction, warnings, run)
+    typed = [(label, values.get(name, "")) for name, label in ENTRY_FIELDS]
+    # The prompt carries the text: a prompt that outlives the bot must not lose it.
+    await confirm_or_run(interaction, warnings, run, attachment=typed_file(typed))
+
+
+def submitted_values(data: Any) -> dict[str, str]:
+    """Return {input custom id: value} from a modal submit payload, labelled or in rows."""
+    values: dict[str, str] = {}
+    for component in (data or {}).get("components", []):
+        inner = [component.get("component")] if "component" in component else []
+        for item in [*inner, *component.get("components", [])]:
+            if isinstance(item, dict) and isinstance(item.get("custom_id"), str):
+                values[item["custom_id"]] = str(item.get("value") or "")
+    return values
+
+
+async def submit_stale_form(interaction: discord.Interaction, state: FormState) -> None:
+    """Apply an entry form opened before a restart if that is safe; else give its text back."""
+    typed = submitted_values(interaction.data)
+    values = {name: typed.get(f"entry:{name}", "") for name, _ in ENTRY_FIELDS}
+    labelled = [(label, values[name]) for name, label in ENTRY_FIELDS]
+    try:
+        if not await require_moderator(interaction):
+            return
+        original = None
+        if state.key is not None:
+            original = bot_of(interaction).service.get(state.key)
+            if original is None or original.version != state.version:
+                raise Conflict(
+                    "The entry changed since you opened this form, so nothing was saved. "
+                    "Your text is attached: open the form again and paste it in."
+                )
+        await submit_entry(interaction, values, state.category, original)
+    except Exception as error:
+        await report_error(interaction, error, attachment=typed_file(labelled))
 
 
 class AliasTargetModal(ModeratorModal):
@@ -269,13 +385,17 @@ class AliasTargetModal(ModeratorModal):
         super().__init__(title="Add as an alias", timeout=600)
         self.alias = alias
         self.after_save = after_save
-        self.target = discord.ui.TextInput(
+        self.target: discord.ui.TextInput[AliasTargetModal] = discord.ui.TextInput(
             custom_id="alias:target",
-            label=clip(f"Which entry should '{alias}' lead to?", 45),
             max_length=schema.TERM_MAX,
             placeholder="The existing term, e.g. Google Colab",
         )
-        self.add_item(self.target)
+        self.add_item(
+            discord.ui.Label(
+                text=clip(f"Which entry should '{alias}' lead to?", MODAL_TITLE_MAX),
+                component=self.target,
+            )
+        )
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
         """Add the alias to the named entry."""
@@ -332,7 +452,8 @@ async def add_alias_flow(
 def missing_embed(misses: Sequence[tuple[str, int]]) -> discord.Embed:
     """Return the list of missed lookups."""
     lines = [
-        f"{rank}. **{clip(query, 80)}** - {count}" for rank, (query, count) in enumerate(misses, 1)
+        f"{rank}. **{member_text(query, 80)}** - {count}"
+        for rank, (query, count) in enumerate(misses, 1)
     ]
     embed = discord.Embed(
         title="Lookups that found nothing",
@@ -411,9 +532,7 @@ class MissingView(discord.ui.View):
         async def handled(inner: discord.Interaction) -> None:
             await bot_of(inner).service.repo.dismiss_miss(query)
 
-        await interaction.response.send_modal(
-            EntryModal(category="general", term=query, after_save=handled)
-        )
+        await open_form(interaction, EntryModal(category="general", term=query, after_save=handled))
 
     async def on_add_alias(self, interaction: discord.Interaction) -> None:
         """Ask which entry the missed lookup should become an alias of."""
@@ -422,7 +541,7 @@ class MissingView(discord.ui.View):
         async def handled(inner: discord.Interaction) -> None:
             await bot_of(inner).service.repo.dismiss_miss(query)
 
-        await interaction.response.send_modal(AliasTargetModal(query, after_save=handled))
+        await open_form(interaction, AliasTargetModal(query, after_save=handled))
 
     async def on_dismiss(self, interaction: discord.Interaction) -> None:
         """Hide the chosen lookup until someone searches for it again."""
@@ -433,8 +552,11 @@ class MissingView(discord.ui.View):
         misses = await bot.service.repo.top_misses(SELECT_OPTIONS_MAX)
         self.stop()
         view = MissingView(self.owner_id, misses, self.selected) if misses else None
-        await interaction.response.edit_message(
-            content=f"Dismissed '{clip(self.query, 80)}'.", embed=missing_embed(misses), view=view
+        await edit_clicked(
+            interaction,
+            content=f"Dismissed '{member_text(self.query, 80)}'.",
+            embed=missing_embed(misses),
+            view=view,
         )
 
 

@@ -11,14 +11,15 @@ from discord.ext import commands
 from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary.matcher import LookupResult
 from bot.glossary.models import CATEGORIES, Entry
+from bot.glossary.text import clip
 from cogs.ui import (
     NO_MENTIONS,
     ListPageSource,
     OpenEntryButton,
     Paginator,
-    clip,
     entry_buttons,
     entry_message,
+    member_text,
 )
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class Glossary(commands.Cog):
         await interaction.response.send_message(**message, ephemeral=private)
 
     async def _send_no_match(self, interaction: discord.Interaction, result: LookupResult) -> None:
-        shown = discord.utils.escape_markdown(clip(result.query.strip(), 80)) or "that"
+        shown = member_text(result.query.strip(), 80) or "that"
         suggestions = [hit.entry for hit in result.suggestions[:5]]
         text = f"Nothing in the glossary for **{shown}**."
         if suggestions:

@@ -58,6 +58,20 @@ class OpenEntryButton(
             await report_error(interaction, exc)
 
 
+def member_text(text: str, limit: int) -> str:
+    """Return text a member typed, clipped and escaped so it shows as typed (no links, no pings)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(clip(text, limit)))
+
+
+async def edit_clicked(interaction: discord.Interaction, **message: Any) -> None:
+    """Replace the message whose component was clicked, whether or not the click was deferred."""
+    message.setdefault("allowed_mentions", NO_MENTIONS)
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**message)
+    else:
+        await interaction.response.edit_message(**message)
+
+
 # Discord drops an interaction not acknowledged within 3 s; a write waiting on a busy
 # database (up to the 10 s busy timeout) acknowledges it first.
 DEFER_AFTER_SECONDS = 2.0

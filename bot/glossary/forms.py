@@ -97,3 +97,40 @@ def parse_when(stamp: str) -> datetime.datetime | None:
     except (TypeError, ValueError):
         return None
     return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
+
+
+# Entry forms survive restarts: the form's custom id carries what is needed to apply it safely.
+FORM_PREFIX = "gform"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FormState:
+    """What an entry form was opened for: a unique token, its category, the entry's version."""
+
+    token: str
+    category: str
+    key: str | None = None  # None: a new entry
+    version: int | None = None
+
+
+def form_custom_id(state: FormState) -> str:
+    """Return the custom id of an entry form (at most 100 characters, Discord's limit)."""
+    target = f"{state.version}:{state.key}" if state.key is not None else "new"
+    return f"{FORM_PREFIX}:{state.token}:{state.category}:{target}"[:100]
+
+
+def parse_form_custom_id(custom_id: str) -> FormState | None:
+    """Return the state an entry form's custom id carries, or None if it is not one."""
+    parts = custom_id.split(":", 4)
+    if len(parts) < 4 or parts[0] != FORM_PREFIX or not parts[1] or not parts[2]:
+        return None
+    if len(parts) == 4 and parts[3] == "new":
+        return FormState(parts[1], parts[2])
+    if len(parts) == 5 and parts[3].isdigit() and parts[4]:
+        return FormState(parts[1], parts[2], parts[4], int(parts[3]))
+    return None
+
+
+def typed_text(values: Sequence[tuple[str, str]]) -> str:
+    """Return what a moderator typed into a form, labelled, so it can be pasted again."""
+    return "\n\n".join(f"{label}:\n{value}" for label, value in values if value.strip())

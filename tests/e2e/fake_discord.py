@@ -433,8 +433,9 @@ class FakeDiscord:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
     def env(self, token: str = "fake-token") -> dict[str, str]:
-        """Return the environment variables that point a bot at this fake."""
+        """Return the environment variables that point a bot at this fake, its server the home."""
         return {
+            "HOME_GUILD_IDS": str(GUILD_ID),
             "DISCORD_TOKEN": token,
             "DISCORD_API_BASE_URL": self.api_base,
             "DISCORD_GATEWAY_URL": self.gateway_url,
@@ -449,7 +450,17 @@ class FakeDiscord:
         self._last_snowflake = value
         return value
 
-    def _default_guild(self) -> dict[str, Any]:
+    def _default_guild(
+        self,
+        guild_id: int = GUILD_ID,
+        *,
+        name: str = "RVC Voice Lab",
+        owner_id: int = OWNER_USER_ID,
+        channel_ids: Sequence[int] = (TEXT_CHANNEL_ID, OTHER_CHANNEL_ID),
+        moderator_role_id: int = MODERATOR_ROLE_ID,
+        bot_role_id: int = BOT_ROLE_ID,
+        members: Mapping[int, Sequence[int]] | None = None,
+    ) -> dict[str, Any]:
         def role(
             role_id: int, name: str, perms: int, position: int, **extra: Any
         ) -> dict[str, Any]:
@@ -473,7 +484,7 @@ class FakeDiscord:
             return {
                 "id": str(channel_id),
                 "type": 0,
-                "guild_id": str(GUILD_ID),
+                "guild_id": str(guild_id),
                 "name": name,
                 "position": position,
                 "permission_overwrites": [],
@@ -486,32 +497,36 @@ class FakeDiscord:
             }
 
         roles = [
-            role(GUILD_ID, "@everyone", EVERYONE_PERMISSIONS, 0),
+            role(guild_id, "@everyone", EVERYONE_PERMISSIONS, 0),
             role(
-                BOT_ROLE_ID,
+                bot_role_id,
                 "glossary-bot",
                 BOT_PERMISSIONS,
                 1,
                 managed=True,
                 tags={"bot_id": str(BOT_USER_ID)},
             ),
-            role(MODERATOR_ROLE_ID, "Moderator", MODERATOR_PERMISSIONS, 2),
+            role(moderator_role_id, "Moderator", MODERATOR_PERMISSIONS, 2),
         ]
-        members = [
-            self._member(BOT_USER_ID, [BOT_ROLE_ID]),
-            self._member(MEMBER_USER_ID, []),
-            self._member(MODERATOR_USER_ID, [MODERATOR_ROLE_ID]),
-            self._member(OWNER_USER_ID, []),
+        if members is None:
+            members = {
+                MEMBER_USER_ID: [],
+                MODERATOR_USER_ID: [moderator_role_id],
+                OWNER_USER_ID: [],
+            }
+        member_list = [
+            self._member(BOT_USER_ID, [bot_role_id]),
+            *(self._member(user_id, roles) for user_id, roles in members.items()),
         ]
         return {
-            "id": str(GUILD_ID),
-            "name": "RVC Voice Lab",
+            "id": str(guild_id),
+            "name": name,
             "icon": None,
             "splash": None,
             "discovery_splash": None,
             "banner": None,
             "description": None,
-            "owner_id": str(OWNER_USER_ID),
+            "owner_id": str(owner_id),
             "afk_channel_id": None,
             "afk_timeout": 300,
             "verification_level": 1,
@@ -523,7 +538,7 @@ class FakeDiscord:
             "features": [],
             "mfa_level": 0,
             "application_id": None,
-            "system_channel_id": str(TEXT_CHANNEL_ID),
+            "system_channel_id": str(channel_ids[0]),
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "public_updates_channel_id": None,
@@ -538,12 +553,14 @@ class FakeDiscord:
             "joined_at": _now_iso(),
             "large": False,
             "unavailable": False,
-            "member_count": len(members),
+            "member_count": len(member_list),
             "voice_states": [],
-            "members": members,
+            "members": member_list,
             "channels": [
-                channel(TEXT_CHANNEL_ID, "general", 0),
-                channel(OTHER_CHANNEL_ID, "voice-models", 1),
+                channel(channel_id, name, position)
+                for position, (channel_id, name) in enumerate(
+                    zip(channel_ids, ("general", "voice-models"), strict=False)
+                )
             ],
             "threads": [],
             "presences": [],
@@ -576,20 +593,47 @@ class FakeDiscord:
         self.guild["members"].append(self._member(user_id, roles))
         self.guild["member_count"] = len(self.guild["members"])
 
-    def member(self, user_id: int) -> dict[str, Any]:
+    def add_guild(
+        self,
+        guild_id: int,
+        *,
+        name: str,
+        owner_id: int,
+        channel_id: int,
+        moderator_role_id: int,
+        members: Mapping[int, Sequence[int]],
+    ) -> dict[str, Any]:
+        """Add another server the bot is in (before it connects), with its own roles and members."""
+        for user_id in (*members, owner_id):
+            self.users.setdefault(user_id, user_payload(user_id, f"user{user_id % 1000}"))
+        guild = self._default_guild(
+            guild_id,
+            name=name,
+            owner_id=owner_id,
+            channel_ids=(channel_id,),
+            moderator_role_id=moderator_role_id,
+            bot_role_id=moderator_role_id + 1,
+            members={owner_id: [], **members},
+        )
+        self.guilds[guild_id] = guild
+        self.channels.update({int(ch["id"]): ch for ch in guild["channels"]})
+        return guild
+
+    def member(self, user_id: int, guild_id: int = GUILD_ID) -> dict[str, Any]:
         """Return the guild member object for a user."""
-        for member in self.guild["members"]:
+        for member in self.guilds[guild_id]["members"]:
             if int(member["user"]["id"]) == user_id:
                 return member
         raise KeyError(user_id)
 
-    def permissions_of(self, user_id: int) -> int:
+    def permissions_of(self, user_id: int, guild_id: int = GUILD_ID) -> int:
         """Compute a member's guild-level permissions the way Discord does."""
-        if user_id == int(self.guild["owner_id"]):
+        guild = self.guilds[guild_id]
+        if user_id == int(guild["owner_id"]):
             return ALL_PERMISSIONS
-        roles = {int(r["id"]): int(r["permissions"]) for r in self.guild["roles"]}
-        value = roles[GUILD_ID]
-        for role_id in self.member(user_id)["roles"]:
+        roles = {int(r["id"]): int(r["permissions"]) for r in guild["roles"]}
+        value = roles[guild_id]
+        for role_id in self.member(user_id, guild_id)["roles"]:
             value |= roles.get(int(role_id), 0)
         return ALL_PERMISSIONS if value & ADMINISTRATOR else value
 
@@ -1471,7 +1515,7 @@ class FakeDiscord:
         elif guild_id is not None and int(user["id"]) in self.users:
             with contextlib.suppress(KeyError):
                 message["member"] = {
-                    k: v for k, v in self.member(int(user["id"])).items() if k != "user"
+                    k: v for k, v in self.member(int(user["id"]), guild_id).items() if k != "user"
                 }
         mentioned = [int(x) for x in re.findall(r"<@!?(\d+)>", content)]
         for user_id in mentioned:
@@ -1480,7 +1524,7 @@ class FakeDiscord:
                 if guild_id is not None:
                     with contextlib.suppress(KeyError):
                         entry["member"] = {
-                            k: v for k, v in self.member(user_id).items() if k != "user"
+                            k: v for k, v in self.member(user_id, guild_id).items() if k != "user"
                         }
                 message["mentions"].append(entry)
         message["mention_everyone"] = "@everyone" in content or "@here" in content
@@ -1537,12 +1581,12 @@ class FakeDiscord:
         if data is not None:
             payload["data"] = data
         if guild_id is not None:
-            perms = self.permissions_of(user_id) if permissions is None else permissions
+            perms = self.permissions_of(user_id, guild_id) if permissions is None else permissions
             payload["guild_id"] = str(guild_id)
             payload["guild_locale"] = "en-US"
             payload["guild"] = {"id": str(guild_id), "locale": "en-US", "features": []}
-            payload["member"] = {**self.member(user_id), "permissions": str(perms)}
-            payload["app_permissions"] = str(self.permissions_of(BOT_USER_ID))
+            payload["member"] = {**self.member(user_id, guild_id), "permissions": str(perms)}
+            payload["app_permissions"] = str(self.permissions_of(BOT_USER_ID, guild_id))
             payload["authorizing_integration_owners"] = {"0": str(guild_id)}
             payload["context"] = 0
             payload["channel"] = {

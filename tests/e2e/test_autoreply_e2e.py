@@ -243,10 +243,8 @@ async def test_the_dismiss_button_works_after_a_restart(
 async def admin(
     fake: FakeDiscord, path: str, options: dict[str, Any] | None = None, *, user_id: int
 ) -> RecordedRequest:
-    """Run a /glossary-admin autoreply subcommand and return its callback."""
-    return await fake.invoke(
-        fake.slash_interaction(f"glossary-admin autoreply {path}", options, user_id=user_id)
-    )
+    """Run an /autoreply subcommand and return its callback."""
+    return await fake.invoke(fake.slash_interaction(f"autoreply {path}", options, user_id=user_id))
 
 
 async def test_moderators_can_turn_replies_off_and_members_cannot(
@@ -266,14 +264,13 @@ async def test_moderators_can_turn_replies_off_and_members_cannot(
     assert int(ignored["id"]) not in replied_to(fake_discord)
 
 
-async def test_the_settings_commands_are_synced_under_glossary_admin(
+async def test_the_settings_commands_are_synced_globally_as_autoreply(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
 ) -> None:
     await start_bot(bot_process, db_path)
-    [root] = [c for c in fake_discord.global_commands if c["name"] == "glossary-admin"]
-    [group] = [o for o in root["options"] if o["name"] == "autoreply"]
-    assert group["type"] == 2  # a subcommand group
+    [group] = [c for c in fake_discord.global_commands if c["name"] == "autoreply"]
     assert {o["name"] for o in group["options"]} == {"show", "mode", "cooldown", "channel", "entry"}
+    assert all(o["type"] == 1 for o in group["options"])  # subcommands
 
 
 async def test_with_no_cooldowns_the_same_member_is_answered_again(

@@ -105,7 +105,7 @@ async def test_a_locked_database_delays_writes_but_never_lookups(
         # A moderator write has to wait for the lock; it is dispatched first and answered last.
         write = await fake_discord.dispatch_interaction(
             fake_discord.slash_interaction(
-                "glossary-admin autoreply cooldown",
+                "autoreply cooldown",
                 {"seconds": 99, "member_seconds": 9},
                 user_id=MODERATOR_USER_ID,
             )

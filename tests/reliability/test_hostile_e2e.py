@@ -161,7 +161,7 @@ async def test_hostile_autocomplete_and_unknown_commands_keep_the_bot_answering(
     unknown = fake_discord.slash_interaction("no-such-command", {"x": 1})
     await fake_discord.dispatch_interaction(unknown)
     direct = fake_discord.slash_interaction(
-        "glossary-admin autoreply mode", {"mode": "off"}, guild_id=None, user_id=OWNER_USER_ID
+        "autoreply mode", {"mode": "off"}, guild_id=None, user_id=OWNER_USER_ID
     )
     await fake_discord.dispatch_interaction(direct)
     assert (await define(fake_discord, "gpu"))["data"]["embeds"][0]["title"] == "GPU"
