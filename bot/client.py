@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -12,7 +11,7 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.config import Settings
 from bot.glossary.models import GlossaryError
@@ -139,7 +138,6 @@ class GlossaryBot(commands.Bot):
         )
         self.settings = settings
         self._service = service
-        self._flusher: asyncio.Task[None] | None = None
         # Until setup_hook reads the settings and the store, no server owns the glossary.
         self.home = HomeGuilds(frozenset(), "unresolved")
         self._home_commands: list[app_commands.Group] = []
@@ -168,7 +166,7 @@ class GlossaryBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
-        self._flusher = asyncio.create_task(self._flush_usage_forever(), name="usage-flush")
+        self.flush_usage.start()
 
     def claim_for_home(self, group: app_commands.Group) -> None:
         """Register a command group in the home servers only, never globally."""
@@ -214,15 +212,15 @@ class GlossaryBot(commands.Bot):
         )
         return self.home
 
-    async def _flush_usage_forever(self) -> None:
-        while True:
-            await asyncio.sleep(USAGE_FLUSH_SECONDS)
-            try:
-                await self.service.flush_usage()
-                await self.service.refresh_if_changed_elsewhere()
-            except Exception:
-                # Counts stay buffered; a busy or read-only database must not stop the bot.
-                log.warning("Could not save lookup counts or reload the glossary", exc_info=True)
+    @tasks.loop(seconds=USAGE_FLUSH_SECONDS)
+    async def flush_usage(self) -> None:
+        """Write batched lookup counts and pick up changes other processes made."""
+        try:
+            await self.service.flush_usage()
+            await self.service.refresh_if_changed_elsewhere()
+        except Exception:
+            # Counts stay buffered; a busy or read-only database must not stop the bot.
+            log.warning("Could not save lookup counts or reload the glossary", exc_info=True)
 
     def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         """Return the JSON Discord would receive for this scope's commands."""
@@ -291,8 +289,7 @@ class GlossaryBot(commands.Bot):
     async def close(self) -> None:
         """Close the Discord connection, then the database."""
         await super().close()
-        if self._flusher is not None:
-            self._flusher.cancel()
+        self.flush_usage.cancel()
         if self._service is not None:
             await self._service.close()
             self._service = None

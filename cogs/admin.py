@@ -37,7 +37,14 @@ from cogs.admin_views import (
     submit_stale_form,
 )
 from cogs.permissions import is_moderator, manages_server, refusal, require_moderator
-from cogs.ui import NO_MENTIONS, ConfirmView, deferred_if_slow, entry_message, member_text
+from cogs.ui import (
+    NO_MENTIONS,
+    ConfirmView,
+    ExpiredPromptButton,
+    deferred_if_slow,
+    entry_message,
+    member_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -588,3 +595,4 @@ async def setup(bot: GlossaryBot) -> None:
     cog = GlossaryAdmin(bot)
     await bot.add_cog(cog)
     bot.claim_for_home(cog.admin)
+    bot.add_dynamic_items(ExpiredPromptButton)

@@ -56,7 +56,7 @@ def actor_of(interaction: discord.Interaction) -> Actor:
 def when_text(stamp: str) -> str:
     """Return a Discord timestamp for an ISO time (shown in each reader's time zone)."""
     when = parse_when(stamp)
-    return f"<t:{int(when.timestamp())}:f>" if when else stamp
+    return discord.utils.format_dt(when, "f") if when else stamp
 
 
 # Replies, confirmations and the audit log. ------------------------------------------------

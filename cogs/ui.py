@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -272,6 +273,47 @@ class Paginator(discord.ui.View):
         await self._show(interaction, self.source.page_count - 1)
 
 
+# Tokens of the confirmation prompts this process still has open.
+LIVE_PROMPTS: set[str] = set()
+EXPIRED_PROMPT = (
+    "This prompt is no longer active (it expired, or the bot restarted since), so nothing was "
+    "changed. Run the command again."
+)
+
+
+class ExpiredPromptButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"glossary:prompt:(?P<token>[0-9a-f]{8}):(?P<choice>yes|no)",
+):
+    """Answers a click on a confirmation prompt that no live view holds any more."""
+
+    def __init__(self, token: str, choice: str) -> None:
+        super().__init__(
+            discord.ui.Button(label=choice, custom_id=f"glossary:prompt:{token}:{choice}")
+        )
+        self.token = token
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ExpiredPromptButton:
+        """Rebuild the button from its custom id."""
+        return cls(match["token"], match["choice"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Say that nothing happened, unless the live prompt is answering this click itself."""
+        if self.token in LIVE_PROMPTS:
+            return
+        try:
+            await edit_clicked(interaction, content=EXPIRED_PROMPT, embeds=[], view=None)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
 class ConfirmView(discord.ui.View):
     """Confirm / Cancel buttons for one member; runs `on_confirm` once."""
 
@@ -289,7 +331,17 @@ class ConfirmView(discord.ui.View):
         self.on_confirm = on_confirm
         self.check = check
         self.confirm.label = confirm_label
+        # Custom ids a restarted bot still recognises, to answer a click on an old prompt.
+        self.token = secrets.token_hex(4)
+        self.confirm.custom_id = f"glossary:prompt:{self.token}:yes"
+        self.cancel.custom_id = f"glossary:prompt:{self.token}:no"
+        LIVE_PROMPTS.add(self.token)
         self.message: discord.InteractionMessage | None = None
+
+    def stop(self) -> None:
+        """Stop listening; a later click gets the expired-prompt answer."""
+        LIVE_PROMPTS.discard(self.token)
+        super().stop()
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Let only the member who asked confirm, and re-check their permission server-side."""
@@ -300,6 +352,7 @@ class ConfirmView(discord.ui.View):
 
     async def on_timeout(self) -> None:
         """Disable the buttons when nobody answered."""
+        LIVE_PROMPTS.discard(self.token)
         for item in self.children:
             if isinstance(item, discord.ui.Button):
                 item.disabled = True
@@ -329,6 +382,6 @@ class ConfirmView(discord.ui.View):
     ) -> None:
         """Drop the action."""
         self.stop()
-        await interaction.response.edit_message(
-            content="Cancelled; nothing was changed.", embeds=[], view=None
+        await edit_clicked(
+            interaction, content="Cancelled; nothing was changed.", embeds=[], view=None
         )

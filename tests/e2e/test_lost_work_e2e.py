@@ -209,3 +209,38 @@ async def test_everyone_is_refused_as_a_moderator_role(
     assert db_rows(db_path, "SELECT COUNT(*) FROM guild_settings WHERE name = 'mod_roles'") == [
         (0,)
     ]
+
+
+async def test_a_confirmation_from_before_a_restart_is_answered_and_changes_nothing(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    process = await start_bot(bot_process, db_path)
+    asked, _ = await slash(fake_discord, "glossary-admin delete", {"term": "kaggle"})
+    prompt = fake_discord.original_message(asked["id"])
+    assert prompt is not None
+    await process.terminate()
+    await start_bot(bot_process, db_path)
+    click = fake_discord.component_interaction(
+        button_id(prompt, "Delete"), prompt, user_id=MODERATOR_USER_ID
+    )
+    answer = (await fake_discord.invoke(click)).json
+    assert "no longer active" in answer["data"]["content"]
+    assert db_rows(db_path, "SELECT deleted_at FROM entries WHERE key = 'kaggle'") == [(None,)]
+
+
+async def test_a_live_confirmation_is_answered_once(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    await start_bot(bot_process, db_path)
+    asked, _ = await slash(fake_discord, "glossary-admin delete", {"term": "kaggle"})
+    prompt = fake_discord.original_message(asked["id"])
+    assert prompt is not None
+    click = fake_discord.component_interaction(
+        button_id(prompt, "Delete"), prompt, user_id=MODERATOR_USER_ID
+    )
+    answer = (await fake_discord.invoke(click)).json
+    assert "Deleted **Kaggle**" in answer["data"]["content"]
+    # A define after the click proves every task of the click has run.
+    await slash(fake_discord, "define", {"term": "gpu"}, user_id=MEMBER_USER_ID)
+    assert len([r for r in fake_discord.requests if f"/interactions/{click['id']}/" in r.path]) == 1
+    assert not said(fake_discord, "no longer active")

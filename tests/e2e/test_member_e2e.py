@@ -47,16 +47,16 @@ async def test_startup_syncs_once_and_not_again_after_restart(
 ) -> None:
     first = await start_bot(bot_process, db_path)
     syncs = [r for r in fake_discord.requests if r.method == "PUT" and "/commands" in r.path]
-    assert len(syncs) == 1
-    names = {command["name"] for command in syncs[0].json}
-    assert {"define", "glossary", "glossary-admin", "Explain terms"} <= names
+    assert len(syncs) == 2  # the global commands, and the home server's own
+    names = {command["name"] for sync in syncs for command in sync.json}
+    assert {"define", "glossary", "glossary-admin", "Explain terms", "autoreply"} <= names
     await first.terminate()
     assert first.returncode == 0
 
     await bot_process(BOT_COMMAND, env={"GLOSSARY_DB": str(db_path)}, expect_sync=False)
     await define(fake_discord, "kaggle")  # the restarted bot answers...
     syncs = [r for r in fake_discord.requests if r.method == "PUT" and "/commands" in r.path]
-    assert len(syncs) == 1  # ...without syncing again
+    assert len(syncs) == 2  # ...without syncing again
 
 
 async def test_define_kaggle(

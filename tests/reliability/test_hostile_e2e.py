@@ -79,7 +79,8 @@ async def test_mentions_in_moderator_text_are_stored_as_written_and_never_ping(
     assert PINGS in embeds_text(shown["data"])  # shown as written, inside an embed
     assert (await define(fake_discord, "@everyone"))["data"]["embeds"][0]["title"] == "Ping test"
     missing = await define(fake_discord, f"@here <@&{MODERATOR_ROLE_ID}> zzz")
-    assert "@here" in missing["data"]["content"]  # echoed in plain content: must not ping
+    # Echoed in plain content: escaped (and no mention allowed), so it can never ping.
+    assert "@\u200bhere" in missing["data"]["content"]
     opener = fake_discord.slash_interaction("define", {"term": "ping test two"})
     first = await fake_discord.invoke(opener)
     click = fake_discord.component_interaction(
