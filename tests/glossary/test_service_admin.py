@@ -30,8 +30,8 @@ from bot.glossary.schema import ENTRY_TEXT_MAX
 from bot.glossary.service import Actor, GlossaryService
 from bot.glossary.text import normalize
 from bot.storage.repository import Repository
-from cogs.admin import plan_embed, same_plan
-from cogs.admin_views import check_preview
+from cogs.admin.cog import plan_embed, same_plan
+from cogs.admin.flows import check_preview
 
 ALICE = Actor(101, "alice")
 BOB = Actor(202, "bob")

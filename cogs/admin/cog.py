@@ -1,4 +1,4 @@
-"""Moderator commands: /glossary-admin add, edit, history, revert, import/export and more."""
+"""The /glossary-admin commands: add, edit, history, revert, import/export and more."""
 
 from __future__ import annotations
 
@@ -19,28 +19,20 @@ from bot.glossary.models import CATEGORIES, Conflict, Entry, GlossaryError, NotF
 from bot.glossary.text import clip, normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
 from bot.storage.repository import ImportPlan
-from cogs.admin_views import (
-    LIVE_FORMS,
+from cogs.admin.flows import add_alias_flow, find_live
+from cogs.admin.forms import LIVE_FORMS, EntryModal, open_form, submit_stale_form
+from cogs.admin.replies import actor_of, audit, confirm_or_run, reply
+from cogs.admin.views import (
     SELECT_OPTIONS_MAX,
-    EntryModal,
     HistoryPageSource,
     MissingView,
     ModeratorPaginator,
-    actor_of,
-    add_alias_flow,
-    audit,
-    confirm_or_run,
-    find_live,
     missing_embed,
-    open_form,
-    reply,
-    submit_stale_form,
 )
 from cogs.permissions import is_moderator, manages_server, refusal, require_moderator
 from cogs.ui import (
     NO_MENTIONS,
     ConfirmView,
-    ExpiredPromptButton,
     deferred_if_slow,
     entry_message,
     member_text,
@@ -588,11 +580,3 @@ class GlossaryAdmin(commands.Cog):
             "Members with the Manage Server permission can always edit the glossary. "
             f"Moderator roles: {names}.",
         )
-
-
-async def setup(bot: GlossaryBot) -> None:
-    """Load the cog; its commands exist only in the servers that own the glossary."""
-    cog = GlossaryAdmin(bot)
-    await bot.add_cog(cog)
-    bot.claim_for_home(cog.admin)
-    bot.add_dynamic_items(ExpiredPromptButton)
