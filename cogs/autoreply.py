@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import limits
 from bot.client import GlossaryBot, report_error, send_ephemeral
 from bot.glossary.autoreply import (
     MAX_COOLDOWN_SECONDS,
@@ -194,14 +195,20 @@ class AutoReply(commands.Cog):
             ),
             inline=False,
         )
-        embed.add_field(name="Channels", value=channel_scope(settings)[:1024], inline=False)
+        embed.add_field(
+            name="Channels",
+            value=clip(channel_scope(settings), limits.EMBED_FIELD_VALUE),
+            inline=False,
+        )
         if settings.disabled_entries:
             terms = sorted(
                 (entry.term if (entry := self.bot.service.get(key)) else key)
                 for key in settings.disabled_entries
             )
             embed.add_field(
-                name="Never explained on my own", value=clip(", ".join(terms), 1024), inline=False
+                name="Never explained on my own",
+                value=clip(", ".join(terms), limits.EMBED_FIELD_VALUE),
+                inline=False,
             )
         if not self.reads_content:
             embed.set_footer(
@@ -350,8 +357,8 @@ class AutoReply(commands.Cog):
         """Offer ranked entries for what the moderator has typed so far."""
         hits = self.bot.service.autocomplete(current[:200])
         return [
-            app_commands.Choice(name=clip(hit.entry.term, 100), value=hit.entry.key)
-            for hit in hits[:25]
+            app_commands.Choice(name=clip(hit.entry.term, limits.CHOICE_NAME), value=hit.entry.key)
+            for hit in hits[: limits.CHOICES]
         ]
 
     # Listener ----------------------------------------------------------------------------

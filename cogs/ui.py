@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import discord
 
+from bot import limits
 from bot.client import GlossaryBot, report_error, send_ephemeral
 from bot.glossary.models import Entry
 from bot.glossary.text import clip
@@ -19,7 +20,6 @@ from bot.glossary.text import clip
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-LABEL_MAX = 80  # Discord's button label limit
 
 
 class OpenEntryButton(
@@ -32,7 +32,9 @@ class OpenEntryButton(
     ) -> None:
         super().__init__(
             discord.ui.Button(
-                label=clip(label, LABEL_MAX), style=style, custom_id=f"glossary:open:{key}"
+                label=clip(label, limits.BUTTON_LABEL),
+                style=style,
+                custom_id=f"glossary:open:{key}",
             )
         )
         self.key = key
@@ -116,7 +118,7 @@ def entry_buttons(
     if not entries:
         return None
     view = discord.ui.View(timeout=None)
-    for entry in entries[:25]:
+    for entry in entries[: limits.BUTTONS_PER_VIEW]:
         view.add_item(OpenEntryButton(entry.key, entry.term, style=style))
     return view
 

@@ -6,11 +6,10 @@ import dataclasses
 import datetime
 from collections.abc import Sequence
 
+from bot import limits
 from bot.glossary.markup import format_definition, parse_definition
 from bot.glossary.models import Entry, ValidationError
 from bot.glossary.text import clip, normalize, slugify
-
-MODAL_VALUE_MAX = 4000  # Discord's limit for a text input's value
 
 
 def split_aliases(raw: str) -> tuple[str, ...]:
@@ -71,12 +70,13 @@ def form_defaults(entry: Entry) -> dict[str, str]:
         "summary": entry.summary,
         "definition": format_definition(entry.body),
     }
-    too_long = [name for name, value in values.items() if len(value) > MODAL_VALUE_MAX]
+    too_long = [name for name, value in values.items() if len(value) > limits.TEXT_INPUT_VALUE]
     if too_long:
         sizes = ", ".join(f"{name} is {len(values[name])} characters" for name in too_long)
         raise ValidationError(
             f"**{entry.term}** is too long to edit in a Discord dialog ({sizes}; the limit is "
-            f"{MODAL_VALUE_MAX}). Edit it with `/glossary-admin export` and `import` instead."
+            f"{limits.TEXT_INPUT_VALUE}). Edit it with `/glossary-admin export` and `import` "
+            "instead."
         )
     return values
 

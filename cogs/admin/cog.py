@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import limits
 from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary import stats
 from bot.glossary.diff import diff_entries
@@ -23,7 +24,6 @@ from cogs.admin.flows import add_alias_flow, find_live
 from cogs.admin.forms import LIVE_FORMS, EntryModal, open_form, submit_stale_form
 from cogs.admin.replies import actor_of, audit, confirm_or_run, reply
 from cogs.admin.views import (
-    SELECT_OPTIONS_MAX,
     HistoryPageSource,
     MissingView,
     ModeratorPaginator,
@@ -40,7 +40,6 @@ from cogs.ui import (
 
 log = logging.getLogger(__name__)
 
-CHOICE_MAX = 100
 ROLES_REFUSAL = "Only members with the Manage Server permission can change the moderator roles."
 CATEGORY_CHOICES = [app_commands.Choice(name=name.title(), value=name) for name in CATEGORIES]
 PLAN_KEYS_SHOWN = 30
@@ -49,7 +48,7 @@ PLAN_KEYS_SHOWN = 30
 def choice(entry: Entry, suffix: str = "") -> app_commands.Choice[str]:
     """Return an autocomplete choice for an entry, its key as the value."""
     return app_commands.Choice(
-        name=clip(f"{entry.term} ({entry.key}){suffix}", CHOICE_MAX), value=entry.key
+        name=clip(f"{entry.term} ({entry.key}){suffix}", limits.CHOICE_NAME), value=entry.key
     )
 
 
@@ -76,7 +75,11 @@ def plan_embed(title: str, plan: ImportPlan) -> discord.Embed:
         shown = ", ".join(f"`{key}`" for key in keys[:PLAN_KEYS_SHOWN])
         if len(keys) > PLAN_KEYS_SHOWN:
             shown += f" …and {len(keys) - PLAN_KEYS_SHOWN} more"
-        embed.add_field(name=f"{heading} ({len(keys)})", value=clip(shown, 1024), inline=False)
+        embed.add_field(
+            name=f"{heading} ({len(keys)})",
+            value=clip(shown, limits.EMBED_FIELD_VALUE),
+            inline=False,
+        )
     return embed
 
 
@@ -132,7 +135,9 @@ class GlossaryAdmin(commands.Cog):
         """Offer live entries."""
         if not await is_moderator(interaction):
             return []
-        return [choice(hit.entry) for hit in self.bot.service.autocomplete(current[:200])][:25]
+        return [choice(hit.entry) for hit in self.bot.service.autocomplete(current[:200])][
+            : limits.CHOICES
+        ]
 
     async def deleted_terms(
         self, interaction: discord.Interaction, current: str
@@ -145,14 +150,14 @@ class GlossaryAdmin(commands.Cog):
         found = [
             entry for entry in deleted if wanted in normalize(entry.term) or wanted in entry.key
         ]
-        return [choice(entry, " - deleted") for entry in found[:25]]
+        return [choice(entry, " - deleted") for entry in found[: limits.CHOICES]]
 
     async def any_terms(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """Offer live entries, then deleted ones."""
         live = await self.live_terms(interaction, current)
-        return (live + await self.deleted_terms(interaction, current))[:25]
+        return (live + await self.deleted_terms(interaction, current))[: limits.CHOICES]
 
     async def aliases_of_term(
         self, interaction: discord.Interaction, current: str
@@ -165,10 +170,12 @@ class GlossaryAdmin(commands.Cog):
             return []
         wanted = normalize(current)
         return [
-            app_commands.Choice(name=clip(alias, CHOICE_MAX), value=alias[:CHOICE_MAX])
+            app_commands.Choice(
+                name=clip(alias, limits.CHOICE_NAME), value=alias[: limits.CHOICE_NAME]
+            )
             for alias in entry.aliases
             if wanted in normalize(alias)
-        ][:25]
+        ][: limits.CHOICES]
 
     async def revisions_of_term(
         self, interaction: discord.Interaction, current: str
@@ -178,7 +185,7 @@ class GlossaryAdmin(commands.Cog):
             return []
         key = str(getattr(interaction.namespace, "term", "") or "")
         try:
-            revisions = await self.bot.service.history(key, limit=25)
+            revisions = await self.bot.service.history(key, limit=limits.CHOICES)
         except NotFound:
             return []
         return [
@@ -186,7 +193,7 @@ class GlossaryAdmin(commands.Cog):
                 name=clip(
                     f"r{rev.id} · v{rev.version} {rev.action} by {rev.author_name} "
                     f"{rev.created_at[:16]}",
-                    CHOICE_MAX,
+                    limits.CHOICE_NAME,
                 ),
                 value=rev.id,
             )
@@ -455,7 +462,7 @@ class GlossaryAdmin(commands.Cog):
         """Show the most frequent missed lookups with buttons to act on them."""
         async with deferred_if_slow(interaction):
             await self.bot.service.flush_usage()
-            misses = await self.bot.service.repo.top_misses(SELECT_OPTIONS_MAX)
+            misses = await self.bot.service.repo.top_misses(limits.CHOICES)
         embed = missing_embed(misses)
         if not misses:
             await send_ephemeral(interaction, embed=embed)

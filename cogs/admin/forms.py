@@ -10,10 +10,10 @@ from typing import Any
 
 import discord
 
+from bot import limits
 from bot.client import report_error, send_ephemeral
 from bot.glossary import schema
 from bot.glossary.forms import (
-    MODAL_VALUE_MAX,
     FormState,
     entry_from_form,
     form_custom_id,
@@ -28,8 +28,6 @@ from cogs.admin.replies import Run, confirm_or_run
 from cogs.permissions import bot_of, refusal, require_moderator
 
 log = logging.getLogger(__name__)
-
-MODAL_TITLE_MAX = 45
 
 
 # Modals. ----------------------------------------------------------------------------------
@@ -102,7 +100,7 @@ class EntryModal(ModeratorModal):
             original.version if original is not None else None,
         )
         super().__init__(
-            title=clip(title, MODAL_TITLE_MAX), timeout=900, custom_id=form_custom_id(self.state)
+            title=clip(title, limits.MODAL_TITLE), timeout=900, custom_id=form_custom_id(self.state)
         )
         self.category = category
         self.original = original
@@ -120,7 +118,7 @@ class EntryModal(ModeratorModal):
             custom_id="entry:aliases",
             style=discord.TextStyle.paragraph,
             required=False,
-            max_length=MODAL_VALUE_MAX,
+            max_length=limits.TEXT_INPUT_VALUE,
             default=values.get("aliases") or None,
             placeholder="colab, gcolab",
         )
@@ -133,7 +131,7 @@ class EntryModal(ModeratorModal):
             custom_id="entry:definition",
             style=discord.TextStyle.paragraph,
             required=False,
-            max_length=MODAL_VALUE_MAX,
+            max_length=limits.TEXT_INPUT_VALUE,
             default=values.get("definition") or None,
             placeholder="- A bullet\n  - nested\n\n> Tip: a note\n\n1. a step",
         )
@@ -249,7 +247,7 @@ class AliasTargetModal(ModeratorModal):
         )
         self.add_item(
             discord.ui.Label(
-                text=clip(f"Which entry should '{alias}' lead to?", MODAL_TITLE_MAX),
+                text=clip(f"Which entry should '{alias}' lead to?", limits.MODAL_TITLE),
                 component=self.target,
             )
         )

@@ -8,6 +8,7 @@ from typing import Any
 
 import discord
 
+from bot import limits
 from bot.client import GlossaryBot, report_error, send_ephemeral
 from bot.glossary.diff import describe_revision, format_diff
 from bot.glossary.forms import (
@@ -27,9 +28,7 @@ from cogs.ui import (
 
 log = logging.getLogger(__name__)
 
-SELECT_OPTIONS_MAX = 25
 HISTORY_PER_PAGE = 4
-FIELD_VALUE_MAX = 1024
 
 
 def when_text(stamp: str) -> str:
@@ -63,7 +62,7 @@ class MissingView(discord.ui.View):
     def __init__(self, owner_id: int, misses: Sequence[tuple[str, int]], selected: int = 0) -> None:
         super().__init__(timeout=600)
         self.owner_id = owner_id
-        self.misses = list(misses[:SELECT_OPTIONS_MAX])
+        self.misses = list(misses[: limits.CHOICES])
         self.selected = min(selected, max(0, len(self.misses) - 1))
         self.pick = discord.ui.Select(
             placeholder="Choose a missed lookup",
@@ -141,7 +140,7 @@ class MissingView(discord.ui.View):
         async with deferred_if_slow(interaction):
             await bot.service.repo.dismiss_miss(self.query)
         await audit(interaction, "miss dismissed", clip(self.query, 100))
-        misses = await bot.service.repo.top_misses(SELECT_OPTIONS_MAX)
+        misses = await bot.service.repo.top_misses(limits.CHOICES)
         self.stop()
         view = MissingView(self.owner_id, misses, self.selected) if misses else None
         await edit_clicked(
@@ -159,7 +158,9 @@ def revision_field(revision: Revision, previous: Revision | None) -> tuple[str, 
     """Return an embed field (name, value) describing one revision."""
     name = clip(f"r{revision.id} · v{revision.version} · {revision.action}", 256)
     head = f"by {revision.author_name or 'unknown'} · {when_text(revision.created_at)}"
-    body = format_diff(describe_revision(revision, previous), FIELD_VALUE_MAX - len(head) - 1)
+    body = format_diff(
+        describe_revision(revision, previous), limits.EMBED_FIELD_VALUE - len(head) - 1
+    )
     return name, f"{head}\n{body}"
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import limits
 from bot.glossary import stats, yamlio
 from bot.glossary.diff import describe_revision, diff_entries
 from bot.glossary.forms import (
-    MODAL_VALUE_MAX,
     entry_from_form,
     form_defaults,
     join_aliases,
@@ -178,7 +178,7 @@ def test_every_shipped_entry_round_trips_through_the_edit_form() -> None:
     assert entries
     for original in entries:
         values = form_defaults(original)
-        assert all(len(value) <= MODAL_VALUE_MAX for value in values.values())
+        assert all(len(value) <= limits.TEXT_INPUT_VALUE for value in values.values())
         rebuilt = entry_from_form(**values, category=original.category, original=original)
         assert rebuilt == original, original.key
         check_preview(rebuilt)
