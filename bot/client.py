@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.command_mentions import CommandMentions
 from bot.config import Settings
 from bot.glossary.models import GlossaryError
 from bot.glossary.service import GlossaryService
@@ -125,6 +126,7 @@ class GlossaryBot(commands.Bot):
         )
         self.settings = settings
         self._service = service
+        self.command_mentions = CommandMentions()
         self._flusher: asyncio.Task[None] | None = None
 
     @property
@@ -144,6 +146,7 @@ class GlossaryBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
+        await self.command_mentions.fetch(self.tree, self.settings.dev_guild_id)
         self._flusher = asyncio.create_task(self._flush_usage_forever(), name="usage-flush")
 
     async def _flush_usage_forever(self) -> None:
