@@ -13,6 +13,7 @@ import discord
 from bot.glossary.models import CATEGORIES, Entry
 from bot.glossary.plaintext import body_markdown_parts
 from bot.glossary.summary import new_summary
+from bot.glossary.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,23 @@ def _updated_text(entry: Entry) -> str:
     return f"Updated {_MONTHS[stamp.month - 1]} {stamp.day}, {stamp.year}"
 
 
+def _fold(name: str) -> str:
+    """Return a name without case, spaces, hyphens or plural s ("Bit-depths" -> "bitdepth")."""
+    folded = normalize(name).replace(" ", "")
+    return folded[:-1] if len(folded) > 3 and folded.endswith("s") else folded
+
+
+def _distinct_aliases(entry: Entry) -> list[str]:
+    """Return the aliases worth showing: not a plural, spacing or case variant of a shown name."""
+    seen = {_fold(entry.term)}
+    shown: list[str] = []
+    for alias in entry.aliases:
+        if _fold(alias) not in seen:
+            seen.add(_fold(alias))
+            shown.append(alias)
+    return shown
+
+
 def entry_embeds(entry: Entry, *, notice: str | None = None) -> list[discord.Embed]:
     """Return the embeds of one message showing the whole entry.
 
@@ -207,7 +225,7 @@ def entry_embeds(entry: Entry, *, notice: str | None = None) -> list[discord.Emb
 
     footer_room = min(FOOTER_MAX, room + len(updated))
     tail = f" · {updated}" if updated else ""
-    aliases = _fit_list("Also: ", list(entry.aliases), footer_room - len(tail))
+    aliases = _fit_list("Also: ", _distinct_aliases(entry), footer_room - len(tail))
     footer = (aliases + tail) if aliases else updated
 
     colour = CATEGORY_COLOURS.get(entry.category, CATEGORY_COLOURS["general"])

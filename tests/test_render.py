@@ -200,6 +200,13 @@ def test_footer_shows_aliases_and_one_date_and_no_related_field() -> None:
     assert embed.timestamp is None
 
 
+def test_footer_leaves_out_aliases_that_only_differ_in_spelling() -> None:
+    aliases = ("backing vocal", "Backing-Vocals", "background vocals", "background vocal", "bvs")
+    entry = Entry(key="backing-vocals", term="Backing vocals", summary="S.", aliases=aliases)
+    [embed] = render.entry_embeds(entry)
+    assert embed.footer.text == "Also: background vocals, bvs"
+
+
 @pytest.mark.parametrize(
     ("updated_at", "footer"),
     [
