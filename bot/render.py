@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -183,6 +184,7 @@ def _updated_text(entry: Entry) -> str:
     return f"Updated {_MONTHS[stamp.month - 1]} {stamp.day}, {stamp.year}"
 
 
+@functools.lru_cache(maxsize=8192)
 def _fold(name: str) -> str:
     """Return a name without case, spaces, hyphens or plural s ("Bit-depths" -> "bitdepth")."""
     folded = normalize(name).replace(" ", "")
@@ -194,8 +196,9 @@ def _distinct_aliases(entry: Entry) -> list[str]:
     seen = {_fold(entry.term)}
     shown: list[str] = []
     for alias in entry.aliases:
-        if _fold(alias) not in seen:
-            seen.add(_fold(alias))
+        folded = _fold(alias)
+        if folded not in seen:
+            seen.add(folded)
             shown.append(alias)
     return shown
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 
@@ -44,6 +45,8 @@ def _said(words: Sequence[str], body: set[str]) -> bool:
     return sum(word in body for word in words) >= COVERED * len(words)
 
 
+# Every /define renders the entry; entries are immutable, so each is worked out once.
+@functools.lru_cache(maxsize=1024)
 def new_summary(entry: Entry) -> str:
     """Return the summary without the sentences the body already says; '' if none is left."""
     body = [_words(part) for line in body_lines(entry.body) for part in sentences(line)]
