@@ -209,7 +209,8 @@ def entry_embeds(entry: Entry, *, notice: str | None = None) -> list[discord.Emb
     Related entries are not listed: the message carries a button for each (cogs.ui). The
     summary shows only the sentences the body does not already say.
     """
-    title = _clip(entry.term, TITLE_MAX)
+    # The key stands in for a blank term so that even an entry outside the schema is sendable.
+    title = _clip(entry.term if entry.term.strip() else entry.key, TITLE_MAX)
     summary = new_summary(entry)
     head = "\n\n".join(
         part for part in (notice and f"*{_clip(notice, NOTICE_MAX)}*", summary) if part
