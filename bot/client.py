@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 
+from bot.command_mentions import CommandMentions
 from bot.config import Settings
 from bot.glossary.models import GlossaryError
 from bot.glossary.service import GlossaryService
@@ -138,6 +139,7 @@ class GlossaryBot(commands.Bot):
         )
         self.settings = settings
         self._service = service
+        self.command_mentions = CommandMentions()
         # Until setup_hook reads the settings and the store, no server owns the glossary.
         self.home = HomeGuilds(frozenset(), "unresolved")
         self._home_commands: list[app_commands.Group] = []
@@ -166,6 +168,7 @@ class GlossaryBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
+        await self.command_mentions.fetch(self.tree, self.settings.dev_guild_id)
         self.flush_usage.start()
 
     def claim_for_home(self, group: app_commands.Group) -> None:

@@ -41,16 +41,19 @@ MODE_DESCRIPTIONS = {
 }
 
 
-def hint_for(entry: Entry) -> str:
-    """Return the line under an automatic answer that points to the full entry."""
-    return f"Use /define {entry.term} for the full entry"
+def hint_for(entry: Entry, define: str = "/define") -> str:
+    """Return the line under an automatic answer that points to the full entry.
+
+    `define` is the clickable `</define:id>` mention when the command's id is known.
+    """
+    return f"Use {define} {entry.term} for the full entry"
 
 
-def reply_embeds(entries: list[Entry]) -> list[discord.Embed]:
+def reply_embeds(entries: list[Entry], define: str = "/define") -> list[discord.Embed]:
     """Return one summary embed per entry, as many as fit in one message."""
     embeds: list[discord.Embed] = []
     for entry in entries[:MAX_ENTRIES_PER_REPLY]:
-        embed = summary_embed(entry, hint=hint_for(entry))
+        embed = summary_embed(entry, hint=hint_for(entry, define))
         if embeds and embeds_size([*embeds, embed]) > TOTAL_MAX:
             break
         embeds.append(embed)
@@ -427,7 +430,7 @@ class AutoReply(commands.Cog):
         view.add_item(DismissButton(message.author.id))
         try:
             await message.reply(
-                embeds=reply_embeds(entries),
+                embeds=reply_embeds(entries, self.bot.command_mentions.mention("define")),
                 view=view,
                 mention_author=False,
                 allowed_mentions=NO_MENTIONS,

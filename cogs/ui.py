@@ -130,9 +130,7 @@ def entry_message(bot: GlossaryBot, entry: Entry, *, notice: str | None = None) 
     related = [bot.service.get(key) for key in entry.related]
     related_entries = [item for item in related if item is not None]
     kwargs: dict[str, Any] = {
-        "embeds": entry_embeds(
-            entry, notice=notice, related_terms={item.key: item.term for item in related_entries}
-        ),
+        "embeds": entry_embeds(entry, notice=notice),
         "allowed_mentions": NO_MENTIONS,
     }
     view = entry_buttons(related_entries)

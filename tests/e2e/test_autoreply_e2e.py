@@ -114,8 +114,35 @@ async def test_a_question_gets_a_quiet_reply_with_the_summary(
     assert reply.json["allowed_mentions"].get("replied_user") is False
     [embed] = reply.json["embeds"]
     assert embed["title"] == "Google Colab"
-    assert "/define Google Colab" in embed["description"]
     assert dismiss_id(reply) == f"autoreply:dismiss:{MEMBER_USER_ID}"
+
+
+def define_id(fake: FakeDiscord) -> str:
+    """Return the id the fake Discord gave the synced /define command."""
+    [define] = [c for c in fake.global_commands if c["name"] == "define" and c["type"] == 1]
+    return str(define["id"])
+
+
+async def test_the_hint_is_a_clickable_define_command(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    await start_bot(bot_process, db_path)
+    question = await fake_discord.dispatch_message("what is colab?")
+    [embed] = (await reply_to(fake_discord, question)).json["embeds"]
+    hint = f"*Use </define:{define_id(fake_discord)}> Google Colab for the full entry*"
+    assert embed["description"].endswith(hint)
+
+
+async def test_the_hint_stays_plain_text_when_the_command_ids_are_unknown(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    # Discord refuses the look-up (403 is not retried); the bot still starts and answers.
+    fake_discord.fail_next("GET", r"/applications/\d+/commands$", 403)
+    process = await start_bot(bot_process, db_path)
+    question = await fake_discord.dispatch_message("what is colab?")
+    [embed] = (await reply_to(fake_discord, question)).json["embeds"]
+    assert embed["description"].endswith("*Use /define Google Colab for the full entry*")
+    assert "Could not fetch the application command ids" in process.output()
 
 
 async def test_the_same_question_within_the_cooldown_gets_no_second_reply(
