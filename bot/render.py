@@ -179,7 +179,7 @@ def entry_embeds(
     _enforce_total(pages, TOTAL_MAX - len(title) - len(updated))
 
     room = TOTAL_MAX - len(title) - len(updated) - sum(page.size() for page in pages)
-    extras: list[tuple[str, str]] = []
+    extras: list[tuple[str, list[str]]] = []
     if entry.related:
         names = [(related_terms or {}).get(key, key) for key in entry.related]
         extras.append(("Related", names))

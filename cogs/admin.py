@@ -15,7 +15,7 @@ from bot.glossary import stats
 from bot.glossary.diff import diff_entries
 from bot.glossary.forms import form_defaults, new_names_probe
 from bot.glossary.models import CATEGORIES, Conflict, Entry, GlossaryError, NotFound
-from bot.glossary.text import normalize
+from bot.glossary.text import clip, normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
 from bot.storage.repository import ImportPlan
 from cogs.admin_views import (
@@ -34,7 +34,7 @@ from cogs.admin_views import (
     reply,
 )
 from cogs.permissions import MOD_ROLES_SETTING, REFUSAL, is_moderator, require_moderator
-from cogs.ui import NO_MENTIONS, ConfirmView, clip, deferred_if_slow, entry_message
+from cogs.ui import NO_MENTIONS, ConfirmView, deferred_if_slow, entry_message
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +313,8 @@ class GlossaryAdmin(commands.Cog):
 
     @admin.command(name="revert", description="Restore an entry's content from an earlier revision")
     @app_commands.describe(term="The entry", revision="The revision to go back to (see history)")
-    @app_commands.autocomplete(term=any_terms, revision=revisions_of_term)
+    @app_commands.autocomplete(term=any_terms)
+    @app_commands.autocomplete(revision=revisions_of_term)
     async def revert(self, interaction: discord.Interaction, term: str, revision: int) -> None:
         """Write an earlier revision's content as a new revision."""
         entry = await self._find_any(term)

@@ -21,9 +21,9 @@ from bot.glossary.forms import (
 )
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
 from bot.glossary.service import Actor
-from bot.glossary.text import normalize
+from bot.glossary.text import clip, normalize
 from cogs.permissions import require_moderator
-from cogs.ui import NO_MENTIONS, ConfirmView, Paginator, clip, deferred_if_slow, entry_message
+from cogs.ui import NO_MENTIONS, ConfirmView, Paginator, deferred_if_slow, entry_message
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,10 @@ class ModeratorModal(discord.ui.Modal):
         """Refuse members who lost the permission since the modal opened."""
         return await require_moderator(interaction)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+    # Modal.on_error takes no item; discord.py's types declare it against View's signature.
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
         """Answer with what went wrong; the entry stays as it was."""
         await report_error(interaction, error)
 
@@ -199,14 +202,14 @@ class EntryModal(ModeratorModal):
         values = (
             form_defaults(original) if original is not None else {"term": term[: schema.TERM_MAX]}
         )
-        self.term = discord.ui.TextInput(
+        self.term: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
             custom_id="entry:term",
             label="Term",
             max_length=schema.TERM_MAX,
             default=values.get("term") or None,
             placeholder="Google Colab",
         )
-        self.aliases = discord.ui.TextInput(
+        self.aliases: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
             custom_id="entry:aliases",
             label="Aliases (comma-separated, or one per line)",
             style=discord.TextStyle.paragraph,
@@ -215,13 +218,13 @@ class EntryModal(ModeratorModal):
             default=values.get("aliases") or None,
             placeholder="colab, gcolab",
         )
-        self.summary = discord.ui.TextInput(
+        self.summary: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
             custom_id="entry:summary",
             label="Summary (one sentence)",
             max_length=schema.SUMMARY_MAX,
             default=values.get("summary") or None,
         )
-        self.definition = discord.ui.TextInput(
+        self.definition: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
             custom_id="entry:definition",
             label="Definition (see docs/definition-syntax.md)",
             style=discord.TextStyle.paragraph,
@@ -269,7 +272,7 @@ class AliasTargetModal(ModeratorModal):
         super().__init__(title="Add as an alias", timeout=600)
         self.alias = alias
         self.after_save = after_save
-        self.target = discord.ui.TextInput(
+        self.target: discord.ui.TextInput[AliasTargetModal] = discord.ui.TextInput(
             custom_id="alias:target",
             label=clip(f"Which entry should '{alias}' lead to?", 45),
             max_length=schema.TERM_MAX,
@@ -352,7 +355,7 @@ class MissingView(discord.ui.View):
         self.owner_id = owner_id
         self.misses = list(misses[:SELECT_OPTIONS_MAX])
         self.selected = min(selected, max(0, len(self.misses) - 1))
-        self.pick = discord.ui.Select(
+        self.pick: discord.ui.Select[MissingView] = discord.ui.Select(
             placeholder="Choose a missed lookup",
             options=[
                 discord.SelectOption(
@@ -366,15 +369,17 @@ class MissingView(discord.ui.View):
         )
         self.pick.callback = self.on_pick
         self.add_item(self.pick)
-        self.add_entry = discord.ui.Button(
+        self.add_entry: discord.ui.Button[MissingView] = discord.ui.Button(
             label="Add as new entry", style=discord.ButtonStyle.primary
         )
         self.add_entry.callback = self.on_add_entry
-        self.add_alias = discord.ui.Button(
+        self.add_alias: discord.ui.Button[MissingView] = discord.ui.Button(
             label="Add as alias…", style=discord.ButtonStyle.secondary
         )
         self.add_alias.callback = self.on_add_alias
-        self.dismiss = discord.ui.Button(label="Dismiss", style=discord.ButtonStyle.danger)
+        self.dismiss: discord.ui.Button[MissingView] = discord.ui.Button(
+            label="Dismiss", style=discord.ButtonStyle.danger
+        )
         self.dismiss.callback = self.on_dismiss
         for button in (self.add_entry, self.add_alias, self.dismiss):
             self.add_item(button)

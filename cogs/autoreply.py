@@ -7,6 +7,7 @@ import contextlib
 import logging
 import re
 from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -22,9 +23,10 @@ from bot.glossary.autoreply import (
     decide,
 )
 from bot.glossary.models import Entry, GlossaryError, NotFound
+from bot.glossary.text import clip
 from bot.render import TOTAL_MAX, embeds_size, summary_embed
 from cogs.permissions import is_moderator, moderator_check
-from cogs.ui import NO_MENTIONS, clip, deferred_if_slow
+from cogs.ui import NO_MENTIONS, deferred_if_slow
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,8 @@ def reply_embeds(entries: list[Entry]) -> list[discord.Embed]:
 
 
 class DismissButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"autoreply:dismiss:(?P<asker>[0-9]{1,20})"
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"autoreply:dismiss:(?P<asker>[0-9]{1,20})",
 ):
     """Deletes an automatic answer; only the asker or a moderator may, even after a restart."""
 
@@ -74,7 +77,7 @@ class DismissButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> DismissButton:
         """Rebuild the button from its custom id."""
         return cls(int(match["asker"]))

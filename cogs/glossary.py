@@ -11,12 +11,12 @@ from discord.ext import commands
 from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary.matcher import LookupResult
 from bot.glossary.models import CATEGORIES, Entry
+from bot.glossary.text import clip
 from cogs.ui import (
     NO_MENTIONS,
     ListPageSource,
     OpenEntryButton,
     Paginator,
-    clip,
     entry_buttons,
     entry_message,
 )
@@ -196,7 +196,10 @@ class Glossary(commands.Cog):
             embed.set_footer(text=f"and {len(found) - 10} more")
         view = entry_buttons([entry for entry, _ in found[:10]])
         await interaction.response.send_message(
-            embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+            embed=embed,
+            view=view or discord.utils.MISSING,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import discord
 from discord import app_commands
 
 from bot.client import GlossaryBot, send_ephemeral
 
 MOD_ROLES_SETTING = "mod_roles"
+T = TypeVar("T")
+
 REFUSAL = "You need the Manage Server permission or a glossary moderator role to do that."
 
 
@@ -38,7 +43,7 @@ async def require_moderator(interaction: discord.Interaction) -> bool:
     return False
 
 
-def moderator_check() -> object:
+def moderator_check() -> Callable[[T], T]:
     """Return an app-command check that refuses non-moderators with a clear message."""
 
     async def predicate(interaction: discord.Interaction) -> bool:
