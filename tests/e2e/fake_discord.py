@@ -77,6 +77,10 @@ INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
 PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
 
+# Default of every wait for something the bot should do: a guard against hangs, never a
+# speed target, so it is generous enough for a loaded 2-core machine.
+HANG_GUARD = 60.0
+
 EPHEMERAL_FLAG = 1 << 6
 LOADING_FLAG = 1 << 7
 
@@ -762,7 +766,7 @@ class FakeDiscord:
     async def wait_for_request(
         self,
         predicate: Callable[[RecordedRequest], bool],
-        timeout: float = 10,
+        timeout: float = HANG_GUARD,
         *,
         consume: bool = True,
     ) -> RecordedRequest:
@@ -803,7 +807,7 @@ class FakeDiscord:
                     break
 
     async def wait_for_callback(
-        self, interaction_id: int | str, timeout: float = 10, *, ok_only: bool = True
+        self, interaction_id: int | str, timeout: float = HANG_GUARD, *, ok_only: bool = True
     ) -> RecordedRequest:
         """Return the POST interactions/{id}/{token}/callback for an interaction."""
         pattern = re.compile(rf"^/interactions/{interaction_id}/[^/]+/callback$")
@@ -814,7 +818,7 @@ class FakeDiscord:
         return await self.wait_for_request(matches, timeout)
 
     async def wait_for_channel_message(
-        self, channel_id: int | None = None, timeout: float = 10
+        self, channel_id: int | None = None, timeout: float = HANG_GUARD
     ) -> RecordedRequest:
         """Return the next successful POST channels/{id}/messages."""
         channel = str(channel_id) if channel_id is not None else r"\d+"
@@ -825,7 +829,7 @@ class FakeDiscord:
 
         return await self.wait_for_request(matches, timeout)
 
-    async def wait_for_command_sync(self, timeout: float = 10) -> RecordedRequest:
+    async def wait_for_command_sync(self, timeout: float = HANG_GUARD) -> RecordedRequest:
         """Return the (not consumed) successful PUT of application commands."""
 
         def matches(r: RecordedRequest) -> bool:
@@ -1985,7 +1989,7 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", data)
         return data
 
-    async def invoke(self, data: dict[str, Any], timeout: float = 10) -> RecordedRequest:
+    async def invoke(self, data: dict[str, Any], timeout: float = HANG_GUARD) -> RecordedRequest:
         """Dispatch an interaction and return its successful callback request."""
         await self.dispatch_interaction(data)
         return await self.wait_for_callback(data["id"], timeout)
@@ -2204,7 +2208,7 @@ class FakeDiscord:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def wait_until_ready(self, timeout: float = 10) -> None:
+    async def wait_until_ready(self, timeout: float = HANG_GUARD) -> None:
         """Wait until the bot has processed READY/GUILD_CREATE (or a RESUME) on the live socket."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:

@@ -470,7 +470,7 @@ async def original_edit(fake: FakeDiscord, interaction: Body) -> RecordedRequest
     def matches(r: RecordedRequest) -> bool:
         return r.method == "PATCH" and interaction["token"] in r.path and r.path.endswith(path)
 
-    return await fake.wait_for_request(matches, 15)
+    return await fake.wait_for_request(matches)
 
 
 def shipped_document() -> dict[str, Any]:
