@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
-# The end-to-end fixtures: a FakeDiscord per test and a factory of real bot processes.
-from tests.e2e.conftest import bot_process, fake_discord
+# The end-to-end fixtures: a FakeDiscord per test, a factory of real bot processes, and one
+# bot shared by a module's tests.
+from tests.e2e.conftest import bot_process, fake_discord, shared_bot, shared_bot_module
 from tests.e2e.fake_discord import HANG_GUARD, FakeDiscord, RecordedRequest
 from tests.e2e.harness import BOT_COMMAND, PROJECT_ROOT, BotFactory, BotProcess, bot_env
 
-__all__ = ["bot_process", "fake_discord"]
+__all__ = ["bot_process", "fake_discord", "shared_bot", "shared_bot_module"]
 
 CHANNEL_MESSAGE = 4  # interaction callback types
 AUTOCOMPLETE_RESULT = 8
