@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.e2e.fake_discord import (
+    HANG_GUARD,
     MODERATOR_USER_ID,
     OWNER_USER_ID,
     FakeDiscord,
@@ -287,7 +288,7 @@ async def test_a_cli_import_reaches_the_running_bot_without_a_restart(
     assert imported.returncode == 0, imported.stderr
     assert "1 were added: rvc" in imported.stdout
 
-    deadline = time.perf_counter() + 30
+    deadline = time.perf_counter() + HANG_GUARD  # a hang guard: the bot polls data_version
     while True:
         data = (await define(fake_discord, "retrieval-based voice conversion"))["data"]
         if data.get("embeds"):
