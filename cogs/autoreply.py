@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -61,7 +62,8 @@ def reply_embeds(entries: list[Entry], define: str = "/define") -> list[discord.
 
 
 class DismissButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"autoreply:dismiss:(?P<asker>[0-9]{1,20})"
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"autoreply:dismiss:(?P<asker>[0-9]{1,20})",
 ):
     """Deletes an automatic answer; only the asker or a moderator may, even after a restart."""
 
@@ -77,7 +79,7 @@ class DismissButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> DismissButton:
         """Rebuild the button from its custom id."""
         return cls(int(match["asker"]))

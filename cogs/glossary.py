@@ -203,7 +203,10 @@ class Glossary(commands.Cog):
             embed.set_footer(text=f"and {len(found) - 10} more")
         view = entry_buttons([entry for entry, _ in found[:10]])
         await interaction.response.send_message(
-            embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+            embed=embed,
+            view=view or discord.utils.MISSING,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
 

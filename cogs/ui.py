@@ -23,7 +23,8 @@ NO_MENTIONS = discord.AllowedMentions.none()
 
 
 class OpenEntryButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"glossary:open:(?P<key>[a-z0-9-]{1,64})"
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"glossary:open:(?P<key>[a-z0-9-]{1,64})",
 ):
     """A button that shows an entry privately; it keeps working after restarts."""
 
@@ -41,10 +42,11 @@ class OpenEntryButton(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> OpenEntryButton:
         """Rebuild the button from its custom id."""
-        return cls(match["key"], item.label or match["key"])
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["key"], label or match["key"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Send the entry as an ephemeral message."""

@@ -319,7 +319,8 @@ def validate_entry_dict(data: object, *, where: str = "") -> list[str]:
             check.add(f"missing required field '{name}'")
 
     key = data.get("key")
-    if "key" in data and check.text(key, "key", KEY_MAX) and not KEY_PATTERN.fullmatch(key):
+    key_text = check.text(key, "key", KEY_MAX) if "key" in data else None
+    if key_text is not None and not KEY_PATTERN.fullmatch(key_text):
         check.add(
             f"key {key!r} must be lowercase letters and digits joined by single hyphens "
             "(like google-colab)"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.events import AliasEvent, CollectionStartEvent, NodeEvent
+from yaml.events import AliasEvent, CollectionStartEvent, Event, NodeEvent
 
 from bot.glossary import codec
 from bot.glossary.models import Entry, GlossaryError, ValidationError
@@ -38,13 +38,16 @@ class _SafeLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         """Refuse anchors and aliases before they expand (billion laughs), and deep nesting."""
-        event = self.peek_event()
+        # The stubs leave the parser's methods untyped.
+        event: Event = self.peek_event()  # type: ignore[no-untyped-call]
+        # The pure-Python parser makes yaml.error.Mark; the stubs also allow the C parser's.
+        mark = event.start_mark if isinstance(event.start_mark, yaml.error.Mark) else None
         if isinstance(event, AliasEvent) or (
             isinstance(event, NodeEvent) and event.anchor is not None
         ):
             raise _RefusedYAML(
                 problem="YAML anchors and aliases (& and *) are not allowed",
-                problem_mark=event.start_mark,
+                problem_mark=mark,
             )
         nested = isinstance(event, CollectionStartEvent)
         if nested:
@@ -52,7 +55,7 @@ class _SafeLoader(yaml.SafeLoader):
             if self._depth > MAX_YAML_DEPTH:
                 raise _RefusedYAML(
                     problem=f"nesting deeper than {MAX_YAML_DEPTH} levels is not allowed",
-                    problem_mark=event.start_mark,
+                    problem_mark=mark,
                 )
         try:
             return super().compose_node(parent, index)

@@ -335,7 +335,8 @@ class GlossaryAdmin(commands.Cog):
 
     @admin.command(name="revert", description="Restore an entry's content from an earlier revision")
     @app_commands.describe(term="The entry", revision="The revision to go back to (see history)")
-    @app_commands.autocomplete(term=any_terms, revision=revisions_of_term)
+    @app_commands.autocomplete(term=any_terms)
+    @app_commands.autocomplete(revision=revisions_of_term)
     async def revert(self, interaction: discord.Interaction, term: str, revision: int) -> None:
         """Write an earlier revision's content as a new revision."""
         entry = await self._find_any(term)

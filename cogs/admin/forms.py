@@ -54,7 +54,10 @@ class ModeratorModal(discord.ui.Modal):
             and isinstance(item.component, discord.ui.TextInput)
         ]
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+    # Modal.on_error takes no item; discord.py's types declare it against View's signature.
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
         """Answer with what went wrong and give back what the moderator typed."""
         await report_error(interaction, error, attachment=typed_file(self.typed()))
 

@@ -64,7 +64,7 @@ class MissingView(discord.ui.View):
         self.owner_id = owner_id
         self.misses = list(misses[: limits.CHOICES])
         self.selected = min(selected, max(0, len(self.misses) - 1))
-        self.pick = discord.ui.Select(
+        self.pick: discord.ui.Select[MissingView] = discord.ui.Select(
             placeholder="Choose a missed lookup",
             options=[
                 discord.SelectOption(
@@ -78,15 +78,17 @@ class MissingView(discord.ui.View):
         )
         self.pick.callback = self.on_pick
         self.add_item(self.pick)
-        self.add_entry = discord.ui.Button(
+        self.add_entry: discord.ui.Button[MissingView] = discord.ui.Button(
             label="Add as new entry", style=discord.ButtonStyle.primary
         )
         self.add_entry.callback = self.on_add_entry
-        self.add_alias = discord.ui.Button(
+        self.add_alias: discord.ui.Button[MissingView] = discord.ui.Button(
             label="Add as alias…", style=discord.ButtonStyle.secondary
         )
         self.add_alias.callback = self.on_add_alias
-        self.dismiss = discord.ui.Button(label="Dismiss", style=discord.ButtonStyle.danger)
+        self.dismiss: discord.ui.Button[MissingView] = discord.ui.Button(
+            label="Dismiss", style=discord.ButtonStyle.danger
+        )
         self.dismiss.callback = self.on_dismiss
         for button in (self.add_entry, self.add_alias, self.dismiss):
             self.add_item(button)

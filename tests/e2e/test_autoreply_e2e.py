@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.fake_discord import (
     BOT_USER_ID,
+    HANG_GUARD,
     MEMBER_USER_ID,
     MODERATOR_USER_ID,
     OTHER_CHANNEL_ID,
@@ -63,7 +64,7 @@ def replied_to(fake: FakeDiscord) -> list[int]:
 
 
 async def reply_to(
-    fake: FakeDiscord, message: dict[str, Any], timeout: float = 15
+    fake: FakeDiscord, message: dict[str, Any], timeout: float = HANG_GUARD
 ) -> RecordedRequest:
     """Wait for the bot's reply to one message."""
 
