@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import logging
@@ -12,11 +11,13 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
+from bot.command_mentions import CommandMentions
 from bot.config import Settings
 from bot.glossary.models import GlossaryError
 from bot.glossary.service import GlossaryService
+from bot.home import ADOPTED_META, HomeGuilds, configured_home, resolve_home
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,17 @@ def build_intents(settings: Settings) -> discord.Intents:
     return intents
 
 
-async def send_ephemeral(interaction: discord.Interaction, content: str, **kwargs: Any) -> None:
-    """Answer an interaction privately, whether or not it was already answered."""
+async def send_ephemeral(
+    interaction: discord.Interaction, content: str | None = None, **kwargs: Any
+) -> None:
+    """Answer an interaction privately, whether or not it was already answered (or deferred)."""
     kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
+    if content is not None:
+        kwargs["content"] = content
     if interaction.response.is_done():
-        await interaction.followup.send(content, ephemeral=True, **kwargs)
+        await interaction.followup.send(ephemeral=True, **kwargs)
     else:
-        await interaction.response.send_message(content, ephemeral=True, **kwargs)
+        await interaction.response.send_message(ephemeral=True, **kwargs)
 
 
 def user_message(error: GlossaryError) -> str:
@@ -62,7 +67,12 @@ def user_message(error: GlossaryError) -> str:
     return "\n".join(lines)[:1900]
 
 
-async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+async def report_error(
+    interaction: discord.Interaction,
+    error: BaseException,
+    *,
+    attachment: discord.File | None = None,
+) -> None:
     """Turn any error raised while handling an interaction into an ephemeral answer."""
     original = getattr(error, "original", error)
     if isinstance(original, GlossaryError):
@@ -95,7 +105,11 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
         else:
             message = f"Sorry, something went wrong on my side (error id `{error_id}`)."
     try:
-        await send_ephemeral(interaction, message)
+        if attachment is not None:
+            # What the member typed goes back with the error, so nothing they wrote is lost.
+            await send_ephemeral(interaction, message, file=attachment)
+        else:
+            await send_ephemeral(interaction, message)
     except discord.HTTPException:
         log.warning("Could not deliver an error message for interaction %s", interaction.id)
 
@@ -125,7 +139,11 @@ class GlossaryBot(commands.Bot):
         )
         self.settings = settings
         self._service = service
-        self._flusher: asyncio.Task[None] | None = None
+        self.command_mentions = CommandMentions()
+        # Until setup_hook reads the settings and the store, no server owns the glossary.
+        self.home = HomeGuilds(frozenset(), "unresolved")
+        self._home_commands: list[app_commands.Group] = []
+        self._home_checked = False
 
     @property
     def service(self) -> GlossaryService:
@@ -135,70 +153,146 @@ class GlossaryBot(commands.Bot):
         return self._service
 
     async def setup_hook(self) -> None:
-        """Open the store, load the cogs and sync application commands if they changed."""
+        """Open the store, decide the home servers, load the cogs and sync changed commands."""
         if self._service is None:
             self._service = await GlossaryService.open(self.settings.db_path)
         log.info(
             "Glossary loaded: %d entries from %s", len(self.service.entries), self.settings.db_path
         )
+        recorded = await self.service.repo.get_meta(ADOPTED_META)
+        configured = configured_home(self.settings.home_guild_ids, self.settings.dev_guild_id)
+        # Which servers are present is known only after READY; settle "adopted" there.
+        self.home = resolve_home(
+            configured, int(recorded) if recorded and recorded.isdigit() else None, ()
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
-        self._flusher = asyncio.create_task(self._flush_usage_forever(), name="usage-flush")
+        await self.command_mentions.fetch(self.tree, self.settings.dev_guild_id)
+        self.flush_usage.start()
 
-    async def _flush_usage_forever(self) -> None:
-        while True:
-            await asyncio.sleep(USAGE_FLUSH_SECONDS)
-            try:
-                await self.service.flush_usage()
-                await self.service.refresh_if_changed_elsewhere()
-            except Exception:
-                # Counts stay buffered; a busy or read-only database must not stop the bot.
-                log.warning("Could not save lookup counts or reload the glossary", exc_info=True)
+    def claim_for_home(self, group: app_commands.Group) -> None:
+        """Register a command group in the home servers only, never globally."""
+        self.tree.remove_command(group.name)
+        self._home_commands.append(group)
+        for guild_id in self.home.ids:
+            self.tree.add_command(group, guild=discord.Object(guild_id), override=True)
+
+    async def settle_home(self, present: list[discord.Guild]) -> HomeGuilds:
+        """Adopt the only server when nothing names a home, and log who owns the glossary."""
+        names = ", ".join(f"{guild.name} ({guild.id})" for guild in present) or "none"
+        log.info("In %d servers: %s", len(present), names)
+        if self.home.source == "unresolved":
+            home = resolve_home(None, None, (guild.id for guild in present))
+            if home.source == "adopted":
+                (guild_id,) = home.ids
+                await self.service.repo.set_meta(ADOPTED_META, str(guild_id))
+                log.warning(
+                    "HOME_GUILD_IDS is not set: adopted the only server, %s, as the glossary's "
+                    "home. Only its moderators can change the glossary; set HOME_GUILD_IDS to "
+                    "choose another.",
+                    guild_id,
+                )
+                self.home = home
+                for group in self._home_commands:
+                    self.tree.add_command(group, guild=discord.Object(guild_id), override=True)
+                await self.sync_commands()
+            else:
+                log.error(
+                    "No home server: HOME_GUILD_IDS is not set and the bot is in %d servers, so "
+                    "nobody can change the glossary. Set HOME_GUILD_IDS in .env and restart.",
+                    len(present),
+                )
+        missing = self.home.ids - {guild.id for guild in present}
+        if missing:
+            log.warning(
+                "Home servers the bot is not in: %s", ", ".join(str(gid) for gid in sorted(missing))
+            )
+        log.info(
+            "Home servers (%s): %s",
+            self.home.source,
+            ", ".join(str(gid) for gid in sorted(self.home.ids)) or "none",
+        )
+        return self.home
+
+    @tasks.loop(seconds=USAGE_FLUSH_SECONDS)
+    async def flush_usage(self) -> None:
+        """Write batched lookup counts and pick up changes other processes made."""
+        try:
+            await self.service.flush_usage()
+            await self.service.refresh_if_changed_elsewhere()
+        except Exception:
+            # Counts stay buffered; a busy or read-only database must not stop the bot.
+            log.warning("Could not save lookup counts or reload the glossary", exc_info=True)
 
     def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         """Return the JSON Discord would receive for this scope's commands."""
         return [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
 
-    async def sync_commands(self) -> bool:
-        """Sync to DEV_GUILD_ID or globally, only when the command set changed since last time."""
-        guild = discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
-        if guild is not None:
-            self.tree.copy_global_to(guild=guild)
-        scope = f"guild:{guild.id}" if guild else "global"
-        payload = json.dumps(self.command_payload(guild), sort_keys=True, default=str)
-        digest = hashlib.sha256(payload.encode()).hexdigest()
-        meta_key = f"command_hash:{scope}"
-        if await self.service.repo.get_meta(meta_key) == digest:
-            log.info("Application commands unchanged (%s); not syncing", scope)
-            return False
-        try:
-            synced = await self.tree.sync(guild=guild)
-        except discord.HTTPException as exc:
-            # Members keep the commands Discord already has; the next start tries again.
-            log.error("Could not sync application commands (%s): %s", scope, exc)
-            return False
-        await self.service.repo.set_meta(meta_key, digest)
-        log.info("Synced %d application commands (%s)", len(synced), scope)
-        return True
+    def command_scopes(self) -> list[int | None]:
+        """Return where commands go: global (None) unless developing, and each guild's own."""
+        guilds = set(self.home.ids)
+        dev = self.settings.dev_guild_id
+        if dev is not None:
+            # While developing, everything is copied to one server, where updates are instant.
+            self.tree.copy_global_to(guild=discord.Object(dev))
+            guilds.add(dev)
+        return [*([] if dev is not None else [None]), *sorted(guilds)]
+
+    async def sync_commands(self) -> int:
+        """Sync each scope whose commands changed since the last sync by this application.
+
+        Guilds that had commands from an earlier configuration (a former DEV_GUILD_ID or home)
+        are cleared, so no command shows twice. Returns how many scopes were synced.
+        """
+        app = self.application_id or 0
+        repo = self.service.repo
+        scopes = self.command_scopes()
+        guilds_meta = f"command_guilds:{app}"
+        earlier = {int(gid) for gid in json.loads(await repo.get_meta(guilds_meta) or "[]")}
+        stale = sorted(earlier - {scope for scope in scopes if scope is not None})
+        synced = 0
+        for scope in [*scopes, *stale]:
+            guild = discord.Object(scope) if scope is not None else None
+            name = f"guild:{scope}" if scope is not None else "global"
+            payload = json.dumps(self.command_payload(guild), sort_keys=True, default=str)
+            digest = hashlib.sha256(payload.encode()).hexdigest()
+            meta_key = f"command_hash:{app}:{name}"
+            if not self.settings.force_sync and await repo.get_meta(meta_key) == digest:
+                log.info("Application commands unchanged (%s); not syncing", name)
+                continue
+            try:
+                done = await self.tree.sync(guild=guild)
+            except discord.HTTPException as exc:
+                # Members keep the commands Discord already has; the next start tries again.
+                log.error("Could not sync application commands (%s): %s", name, exc)
+                continue
+            await repo.set_meta(meta_key, digest)
+            synced += 1
+            log.info("Synced %d application commands (%s)", len(done), name)
+        kept = sorted(scope for scope in scopes if scope is not None)
+        await repo.set_meta(guilds_meta, json.dumps(kept))
+        return synced
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Skip text-command parsing: every command is a slash command; cogs listen on their own."""
 
     async def on_ready(self) -> None:
-        """Log who we are; nothing else belongs here because READY fires again on reconnects."""
+        """Log who we are; settle the home servers once (READY fires again on reconnects)."""
         log.info(
             "Ready as %s (id %s) in %d guilds",
             self.user,
             self.user.id if self.user else "?",
             len(self.guilds),
         )
+        if not self._home_checked:
+            self._home_checked = True
+            await self.settle_home(list(self.guilds))
 
     async def close(self) -> None:
         """Close the Discord connection, then the database."""
         await super().close()
-        if self._flusher is not None:
-            self._flusher.cancel()
+        self.flush_usage.cancel()
         if self._service is not None:
             await self._service.close()
             self._service = None

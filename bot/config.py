@@ -30,6 +30,9 @@ class Settings:
     api_base_url: str
     gateway_url: str
     message_content: bool
+    home_guild_ids: frozenset[int] = frozenset()
+    shard_count: int | None = None  # None: as many as Discord recommends
+    force_sync: bool = False
 
     def __repr__(self) -> str:
         # The token must never reach a log line or a traceback.
@@ -51,6 +54,28 @@ def _int_or_none(env: Mapping[str, str], name: str) -> int | None:
         return None
     if not raw.isdigit():
         raise ConfigError(f"{name} must be a numeric Discord id, got {raw!r}")
+    return int(raw)
+
+
+def _id_list(env: Mapping[str, str], name: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in env.get(name, "").replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ConfigError(f"{name} must be comma-separated numeric Discord ids, got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _shards(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip().lower()
+    if raw in {"", "auto"}:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(
+            f"{name} must be auto or a whole number of shards (1 or more), got {raw!r}"
+        )
     return int(raw)
 
 
@@ -89,4 +114,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         gateway_url=_url(env, "DISCORD_GATEWAY_URL", DEFAULT_GATEWAY_URL, ("ws://", "wss://")),
         message_content=_bool(env, "MESSAGE_CONTENT_INTENT", True),
+        home_guild_ids=_id_list(env, "HOME_GUILD_IDS"),
+        shard_count=_shards(env, "SHARD_COUNT"),
+        force_sync=_bool(env, "FORCE_COMMAND_SYNC", False),
     )

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import discord
 
 from bot.glossary.models import CATEGORIES, Entry
 from bot.glossary.plaintext import body_markdown_parts
+from bot.glossary.summary import new_summary
+from bot.glossary.text import normalize
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,20 @@ assert set(CATEGORY_COLOURS) == set(CATEGORIES), "every category needs a colour"
 _BLANK_NAME = "\u200b"
 _TRUNCATED = "… (too long to show in full)"
 _SPACE = re.compile(r"\s")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 @dataclass(slots=True)
@@ -152,49 +169,67 @@ def _enforce_total(pages: list[_Page], room: int) -> None:
     page.description = f"{_cut(page.description, keep)[0]}\n\n{_TRUNCATED}".strip()
 
 
-def _updated(entry: Entry) -> tuple[str, datetime.datetime | None]:
-    """Return the footer date text and the timestamp of the entry's last change."""
+def _updated_text(entry: Entry) -> str:
+    """Return the footer's date of the entry's last change ("Updated March 14, 2026"), or ''."""
     if not entry.updated_at:
-        return "", None
+        return ""
     try:
         stamp = datetime.datetime.fromisoformat(entry.updated_at)
     except ValueError:
-        return "", None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=datetime.UTC)
-    return f"Updated {stamp.date().isoformat()}", stamp
+        return ""
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(datetime.UTC)
+    # Spelled out as the user's glossary writes it (03/14 or 14/03 would be ambiguous), in
+    # English whatever the machine's locale.
+    return f"Updated {_MONTHS[stamp.month - 1]} {stamp.day}, {stamp.year}"
 
 
-def entry_embeds(
-    entry: Entry,
-    *,
-    notice: str | None = None,
-    related_terms: Mapping[str, str] | None = None,
-) -> list[discord.Embed]:
-    """Return the embeds of one message showing the whole entry."""
-    title = _clip(entry.term, TITLE_MAX)
-    head = f"*{_clip(notice, NOTICE_MAX)}*\n\n{entry.summary}" if notice else entry.summary
+@functools.lru_cache(maxsize=8192)
+def _fold(name: str) -> str:
+    """Return a name without case, spaces, hyphens or plural s ("Bit-depths" -> "bitdepth")."""
+    folded = normalize(name).replace(" ", "")
+    return folded[:-1] if len(folded) > 3 and folded.endswith("s") else folded
+
+
+def _distinct_aliases(entry: Entry) -> list[str]:
+    """Return the aliases worth showing: not a plural, spacing or case variant of a shown name."""
+    seen = {_fold(entry.term)}
+    shown: list[str] = []
+    for alias in entry.aliases:
+        folded = _fold(alias)
+        if folded not in seen:
+            seen.add(folded)
+            shown.append(alias)
+    return shown
+
+
+def entry_embeds(entry: Entry, *, notice: str | None = None) -> list[discord.Embed]:
+    """Return the embeds of one message showing the whole entry.
+
+    Related entries are not listed: the message carries a button for each (cogs.ui). The
+    summary shows only the sentences the body does not already say.
+    """
+    # The key stands in for a blank term so that even an entry outside the schema is sendable.
+    title = _clip(entry.term if entry.term.strip() else entry.key, TITLE_MAX)
+    summary = new_summary(entry)
+    head = "\n\n".join(
+        part for part in (notice and f"*{_clip(notice, NOTICE_MAX)}*", summary) if part
+    )
     pages = _layout(_clip(head, DESCRIPTION_MAX), body_markdown_parts(entry.body))
-    updated, stamp = _updated(entry)
+    updated = _updated_text(entry)
     _enforce_total(pages, TOTAL_MAX - len(title) - len(updated))
 
     room = TOTAL_MAX - len(title) - len(updated) - sum(page.size() for page in pages)
-    extras: list[tuple[str, str]] = []
-    if entry.related:
-        names = [(related_terms or {}).get(key, key) for key in entry.related]
-        extras.append(("Related", names))
     if entry.links:
-        extras.append(("Links", [f"[{link.label}]({link.url})" for link in entry.links]))
-    for name, items in extras:
-        separator = " · " if name == "Related" else "\n"
-        value = _fit_list("", items, min(FIELD_VALUE_MAX, room - len(name)), separator)
+        links = [f"[{link.label}]({link.url})" for link in entry.links]
+        value = _fit_list("", links, min(FIELD_VALUE_MAX, room - len("Links")), "\n")
         if value and len(pages[-1].fields) < FIELDS_MAX:
-            pages[-1].fields.append((name, value, False))
-            room -= len(name) + len(value)
+            pages[-1].fields.append(("Links", value, False))
+            room -= len("Links") + len(value)
 
     footer_room = min(FOOTER_MAX, room + len(updated))
     tail = f" · {updated}" if updated else ""
-    aliases = _fit_list("Also: ", list(entry.aliases), footer_room - len(tail))
+    aliases = _fit_list("Also: ", _distinct_aliases(entry), footer_room - len(tail))
     footer = (aliases + tail) if aliases else updated
 
     colour = CATEGORY_COLOURS.get(entry.category, CATEGORY_COLOURS["general"])
@@ -205,8 +240,6 @@ def entry_embeds(
             embed.add_field(name=name, value=value, inline=inline)
     if footer:
         embeds[-1].set_footer(text=footer)
-    if stamp is not None:
-        embeds[-1].timestamp = stamp
     return embeds
 
 

@@ -8,30 +8,31 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import limits
 from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary.matcher import LookupResult
 from bot.glossary.models import CATEGORIES, Entry
+from bot.glossary.text import clip
 from bot.render import summary_embed
 from cogs.ui import (
     NO_MENTIONS,
     ListPageSource,
     OpenEntryButton,
     Paginator,
-    clip,
     entry_buttons,
     entry_message,
+    member_text,
 )
 
 log = logging.getLogger(__name__)
 
 QUERY_MAX = 200
-CHOICE_MAX = 100  # Discord's limit for an autocomplete choice name
 SEARCH_PAGE = 5
 
 
 def choice_label(entry: Entry) -> str:
     """Return "Term - summary" within Discord's 100-character choice limit."""
-    return clip(f"{entry.term} - {entry.summary}", CHOICE_MAX)
+    return clip(f"{entry.term} - {entry.summary}", limits.CHOICE_NAME)
 
 
 def notice_for(result: LookupResult) -> str | None:
@@ -68,7 +69,9 @@ class SearchPageSource:
         embed = discord.Embed(title=f"Search: {clip(self.text, 200)}")
         for entry, snippet in found:
             embed.add_field(
-                name=clip(entry.term, 256), value=clip(snippet or entry.summary, 1024), inline=False
+                name=clip(entry.term, limits.EMBED_FIELD_NAME),
+                value=clip(snippet or entry.summary, limits.EMBED_FIELD_VALUE),
+                inline=False,
             )
         embed.set_footer(
             text=f"Page {index + 1}/{self.page_count} · {self.total} results · /define to open one"
@@ -134,7 +137,7 @@ class Glossary(commands.Cog):
         )
 
     async def _send_no_match(self, interaction: discord.Interaction, result: LookupResult) -> None:
-        shown = discord.utils.escape_markdown(clip(result.query.strip(), 80)) or "that"
+        shown = member_text(result.query.strip(), 80) or "that"
         suggestions = [hit.entry for hit in result.suggestions[:5]]
         text = f"Nothing in the glossary for **{shown}**."
         if suggestions:
@@ -155,7 +158,7 @@ class Glossary(commands.Cog):
         hits = self.bot.service.autocomplete(current[:QUERY_MAX])
         return [
             app_commands.Choice(name=choice_label(hit.entry), value=hit.entry.key)
-            for hit in hits[:25]
+            for hit in hits[: limits.CHOICES]
         ]
 
     @glossary.command(name="list", description="Browse the glossary")
@@ -212,12 +215,19 @@ class Glossary(commands.Cog):
                 if written.casefold() == entry.term.casefold()
                 else f"{entry.term} ({written})"
             )
-            embed.add_field(name=clip(name, 256), value=clip(entry.summary, 1024), inline=False)
+            embed.add_field(
+                name=clip(name, limits.EMBED_FIELD_NAME),
+                value=clip(entry.summary, limits.EMBED_FIELD_VALUE),
+                inline=False,
+            )
         if len(found) > 10:
             embed.set_footer(text=f"and {len(found) - 10} more")
         view = entry_buttons([entry for entry, _ in found[:10]])
         await interaction.response.send_message(
-            embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+            embed=embed,
+            view=view or discord.utils.MISSING,
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
 
 

@@ -1,6 +1,13 @@
-"""Who may change the glossary: checked on the server side for every admin command and component."""
+"""Who may do what, checked on the server side for every command, button and form.
+
+The glossary belongs to its home servers: only their moderators change it. Any server's own
+Manage Server holders tune automatic replies there, which changes nothing shared.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -9,41 +16,88 @@ from bot.client import GlossaryBot, send_ephemeral
 
 MOD_ROLES_SETTING = "mod_roles"
 REFUSAL = "You need the Manage Server permission or a glossary moderator role to do that."
+SERVER_REFUSAL = "You need the Manage Server permission in this server to do that."
+
+T = TypeVar("T")
+
+
+def bot_of(interaction: discord.Interaction) -> GlossaryBot:
+    """Return the glossary bot handling the interaction."""
+    bot = interaction.client
+    assert isinstance(bot, GlossaryBot)
+    return bot
+
+
+def manages_server(interaction: discord.Interaction) -> bool:
+    """Return whether the member has Manage Server (or Administrator) where they clicked."""
+    # interaction.permissions is what Discord computed for this channel, overwrites included.
+    permissions = interaction.permissions
+    return interaction.guild_id is not None and (
+        permissions.manage_guild or permissions.administrator
+    )
 
 
 async def moderator_role_ids(bot: GlossaryBot, guild_id: int) -> set[int]:
     """Return the role ids set with `/glossary-admin roles` for a guild."""
-    return set(await bot.service.repo.get_setting(guild_id, MOD_ROLES_SETTING, []))
+    return set(await bot.service.settings.moderator_roles(guild_id))
 
 
-async def is_moderator(interaction: discord.Interaction) -> bool:
-    """Return whether the member may edit the glossary: Manage Server or a moderator role."""
+async def has_moderator_role(interaction: discord.Interaction) -> bool:
+    """Return whether the member holds a glossary moderator role of this server."""
     member = interaction.user
     if interaction.guild_id is None or not isinstance(member, discord.Member):
         return False
-    # interaction.permissions is what Discord computed for this channel, overwrites included.
-    if interaction.permissions.manage_guild or interaction.permissions.administrator:
-        return True
-    bot = interaction.client
-    assert isinstance(bot, GlossaryBot)
-    roles = await moderator_role_ids(bot, interaction.guild_id)
+    roles = await moderator_role_ids(bot_of(interaction), interaction.guild_id)
     return any(role.id in roles for role in member.roles)
 
 
+def in_home(interaction: discord.Interaction) -> bool:
+    """Return whether the interaction comes from a server that owns the glossary."""
+    return interaction.guild_id is not None and interaction.guild_id in bot_of(interaction).home
+
+
+async def is_moderator(interaction: discord.Interaction) -> bool:
+    """Return whether the member may change the glossary: a home server's moderator."""
+    if not in_home(interaction) or not isinstance(interaction.user, discord.Member):
+        return False
+    return manages_server(interaction) or await has_moderator_role(interaction)
+
+
+def refusal(interaction: discord.Interaction) -> str:
+    """Return why this member may not change the glossary from here."""
+    return REFUSAL if in_home(interaction) else bot_of(interaction).home.refusal()
+
+
 async def require_moderator(interaction: discord.Interaction) -> bool:
-    """Refuse (ephemerally) and return False unless the member is a moderator."""
+    """Refuse (privately) and return False unless the member is a home server's moderator."""
     if await is_moderator(interaction):
         return True
-    await send_ephemeral(interaction, REFUSAL)
+    await send_ephemeral(interaction, refusal(interaction))
     return False
 
 
-def moderator_check() -> object:
-    """Return an app-command check that refuses non-moderators with a clear message."""
+async def may_tune_server(interaction: discord.Interaction) -> bool:
+    """Return whether the member may change this server's own settings (automatic replies)."""
+    return manages_server(interaction) or await is_moderator(interaction)
 
-    async def predicate(interaction: discord.Interaction) -> bool:
+
+def moderator_check() -> Callable[[T], T]:
+    """Return an app-command check that refuses anyone but a home server's moderators."""
+
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
         if await is_moderator(interaction):
             return True
-        raise app_commands.CheckFailure(REFUSAL)
+        raise app_commands.CheckFailure(refusal(interaction))
+
+    return app_commands.check(predicate)
+
+
+def server_manager_check() -> Callable[[T], T]:
+    """Return an app-command check that refuses members who may not tune this server."""
+
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
+        if await may_tune_server(interaction):
+            return True
+        raise app_commands.CheckFailure(SERVER_REFUSAL)
 
     return app_commands.check(predicate)

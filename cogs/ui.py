@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import logging
 import re
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import discord
 
+from bot import limits
 from bot.client import GlossaryBot, report_error, send_ephemeral
 from bot.glossary.models import Entry
 from bot.glossary.text import clip
@@ -18,11 +20,11 @@ from bot.glossary.text import clip
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
-LABEL_MAX = 80  # Discord's button label limit
 
 
 class OpenEntryButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"glossary:open:(?P<key>[a-z0-9-]{1,64})"
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"glossary:open:(?P<key>[a-z0-9-]{1,64})",
 ):
     """A button that shows an entry privately; it keeps working after restarts."""
 
@@ -31,17 +33,20 @@ class OpenEntryButton(
     ) -> None:
         super().__init__(
             discord.ui.Button(
-                label=clip(label, LABEL_MAX), style=style, custom_id=f"glossary:open:{key}"
+                label=clip(label, limits.BUTTON_LABEL),
+                style=style,
+                custom_id=f"glossary:open:{key}",
             )
         )
         self.key = key
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> OpenEntryButton:
         """Rebuild the button from its custom id."""
-        return cls(match["key"], item.label or match["key"])
+        label = item.label if isinstance(item, discord.ui.Button) else None
+        return cls(match["key"], label or match["key"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Send the entry as an ephemeral message."""
@@ -62,6 +67,20 @@ class OpenEntryButton(
         except Exception:
             # The member has the answer; only a statistic for moderators was lost.
             log.warning("Could not record the suggestion %s opened", entry.key, exc_info=True)
+
+
+def member_text(text: str, limit: int) -> str:
+    """Return text a member typed, clipped and escaped so it shows as typed (no links, no pings)."""
+    return discord.utils.escape_mentions(discord.utils.escape_markdown(clip(text, limit)))
+
+
+async def edit_clicked(interaction: discord.Interaction, **message: Any) -> None:
+    """Replace the message whose component was clicked, whether or not the click was deferred."""
+    message.setdefault("allowed_mentions", NO_MENTIONS)
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**message)
+    else:
+        await interaction.response.edit_message(**message)
 
 
 # Discord drops an interaction not acknowledged within 3 s; a write waiting on a busy
@@ -107,7 +126,7 @@ def entry_buttons(
     if not entries:
         return None
     view = discord.ui.View(timeout=None)
-    for entry in entries[:25]:
+    for entry in entries[: limits.BUTTONS_PER_VIEW]:
         view.add_item(OpenEntryButton(entry.key, entry.term, style=style))
     return view
 
@@ -119,9 +138,7 @@ def entry_message(bot: GlossaryBot, entry: Entry, *, notice: str | None = None) 
     related = [bot.service.get(key) for key in entry.related]
     related_entries = [item for item in related if item is not None]
     kwargs: dict[str, Any] = {
-        "embeds": entry_embeds(
-            entry, notice=notice, related_terms={item.key: item.term for item in related_entries}
-        ),
+        "embeds": entry_embeds(entry, notice=notice),
         "allowed_mentions": NO_MENTIONS,
     }
     view = entry_buttons(related_entries)
@@ -264,6 +281,47 @@ class Paginator(discord.ui.View):
         await self._show(interaction, self.source.page_count - 1)
 
 
+# Tokens of the confirmation prompts this process still has open.
+LIVE_PROMPTS: set[str] = set()
+EXPIRED_PROMPT = (
+    "This prompt is no longer active (it expired, or the bot restarted since), so nothing was "
+    "changed. Run the command again."
+)
+
+
+class ExpiredPromptButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"glossary:prompt:(?P<token>[0-9a-f]{8}):(?P<choice>yes|no)",
+):
+    """Answers a click on a confirmation prompt that no live view holds any more."""
+
+    def __init__(self, token: str, choice: str) -> None:
+        super().__init__(
+            discord.ui.Button(label=choice, custom_id=f"glossary:prompt:{token}:{choice}")
+        )
+        self.token = token
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> ExpiredPromptButton:
+        """Rebuild the button from its custom id."""
+        return cls(match["token"], match["choice"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Say that nothing happened, unless the live prompt is answering this click itself."""
+        if self.token in LIVE_PROMPTS:
+            return
+        try:
+            await edit_clicked(interaction, content=EXPIRED_PROMPT, embeds=[], view=None)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
 class ConfirmView(discord.ui.View):
     """Confirm / Cancel buttons for one member; runs `on_confirm` once."""
 
@@ -281,7 +339,17 @@ class ConfirmView(discord.ui.View):
         self.on_confirm = on_confirm
         self.check = check
         self.confirm.label = confirm_label
+        # Custom ids a restarted bot still recognises, to answer a click on an old prompt.
+        self.token = secrets.token_hex(4)
+        self.confirm.custom_id = f"glossary:prompt:{self.token}:yes"
+        self.cancel.custom_id = f"glossary:prompt:{self.token}:no"
+        LIVE_PROMPTS.add(self.token)
         self.message: discord.InteractionMessage | None = None
+
+    def stop(self) -> None:
+        """Stop listening; a later click gets the expired-prompt answer."""
+        LIVE_PROMPTS.discard(self.token)
+        super().stop()
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Let only the member who asked confirm, and re-check their permission server-side."""
@@ -292,6 +360,7 @@ class ConfirmView(discord.ui.View):
 
     async def on_timeout(self) -> None:
         """Disable the buttons when nobody answered."""
+        LIVE_PROMPTS.discard(self.token)
         for item in self.children:
             if isinstance(item, discord.ui.Button):
                 item.disabled = True
@@ -321,6 +390,6 @@ class ConfirmView(discord.ui.View):
     ) -> None:
         """Drop the action."""
         self.stop()
-        await interaction.response.edit_message(
-            content="Cancelled; nothing was changed.", embeds=[], view=None
+        await edit_clicked(
+            interaction, content="Cancelled; nothing was changed.", embeds=[], view=None
         )

@@ -11,6 +11,9 @@ from discord import app_commands
 from bot.client import EXTENSIONS, GlossaryBot
 from bot.config import load_settings
 from bot.glossary.service import GlossaryService
+from bot.home import HomeGuilds
+
+HOME = discord.Object(1000)
 
 
 async def loaded_bot(tmp_path: Path) -> GlossaryBot:
@@ -18,6 +21,7 @@ async def loaded_bot(tmp_path: Path) -> GlossaryBot:
     settings = load_settings({"GLOSSARY_DB": str(tmp_path / "g.db")})
     service = await GlossaryService.open(settings.db_path)
     bot = GlossaryBot(settings, service=service)
+    bot.home = HomeGuilds(frozenset({HOME.id}), "HOME_GUILD_IDS")
     for extension in EXTENSIONS:
         await bot.load_extension(extension)
     return bot
@@ -47,11 +51,12 @@ async def test_no_command_names_clash(tmp_path: Path) -> None:
     bot = await loaded_bot(tmp_path)
     try:
         top = bot.tree.get_commands(type=discord.AppCommandType.chat_input)
+        top += bot.tree.get_commands(guild=HOME, type=discord.AppCommandType.chat_input)
         names = Counter(command.name for command in top)
         assert [name for name, count in names.items() if count > 1] == []
         qualified = Counter(command.qualified_name for command in walk(top))
         assert [name for name, count in qualified.items() if count > 1] == []
-        assert {"define", "glossary", "glossary-admin"} <= set(names)
+        assert {"define", "glossary", "glossary-admin", "autoreply"} <= set(names)
         menus = bot.tree.get_commands(type=discord.AppCommandType.message)
         assert [menu.name for menu in menus] == ["Explain terms"]
     finally:
@@ -61,22 +66,35 @@ async def test_no_command_names_clash(tmp_path: Path) -> None:
 async def test_payload_fits_discord_limits(tmp_path: Path) -> None:
     bot = await loaded_bot(tmp_path)
     try:
-        payload = bot.command_payload(None)
-        assert len(payload) <= 100
-        for command in walk(bot.tree.get_commands(type=discord.AppCommandType.chat_input)):
+        assert len(bot.command_payload(None)) <= 100
+        assert len(bot.command_payload(HOME)) <= 100
+        scopes = [*bot.tree.get_commands(), *bot.tree.get_commands(guild=HOME)]
+        for command in walk(
+            [c for c in scopes if isinstance(c, app_commands.Group | app_commands.Command)]
+        ):
             assert 1 <= len(command.description) <= 100, command.qualified_name
             assert len(command.parameters) <= 25
     finally:
         await bot.close()
 
 
-async def test_admin_group_is_hidden_from_members(tmp_path: Path) -> None:
+async def test_admin_group_exists_only_in_home_servers_and_is_hidden_from_members(
+    tmp_path: Path,
+) -> None:
     bot = await loaded_bot(tmp_path)
     try:
-        admin = bot.tree.get_command("glossary-admin")
+        assert bot.tree.get_command("glossary-admin") is None
+        assert bot.tree.get_command("glossary-admin", guild=discord.Object(2000)) is None
+        admin = bot.tree.get_command("glossary-admin", guild=HOME)
         assert isinstance(admin, app_commands.Group)
         assert admin.guild_only
         assert admin.default_permissions is not None
-        assert admin.default_permissions.manage_messages
+        assert admin.default_permissions.manage_guild
+        # Each server's own settings: global, hidden from members without Manage Server.
+        autoreply = bot.tree.get_command("autoreply")
+        assert isinstance(autoreply, app_commands.Group)
+        assert autoreply.guild_only
+        assert autoreply.default_permissions is not None
+        assert autoreply.default_permissions.manage_guild
     finally:
         await bot.close()

@@ -25,6 +25,8 @@ from bot.glossary.models import (
     Steps,
 )
 from bot.glossary.plaintext import MARKDOWN_BUDGET, entry_text, markdown_size
+from bot.glossary.summary import new_summary, sentences
+from bot.glossary.text import normalize
 from tests.glossary.test_markup import bodies, lines, shipped_entries, words
 
 SHIPPED = shipped_entries()
@@ -71,10 +73,10 @@ def rendered_text(embeds: list[discord.Embed]) -> str:
 
 
 def assert_complete_and_within_limits(entry: Entry, embeds: list[discord.Embed]) -> None:
-    """Fail if a Discord limit breaks or a word of the term, summary or body is missing."""
+    """Fail if a Discord limit breaks or a word of the term, new summary or body is missing."""
     assert render.check_limits(embeds) == []
     shown = rendered_text(embeds)
-    texts = [entry.term, entry.summary, *(t for b in entry.body for t in block_texts(b))]
+    texts = [entry.term, new_summary(entry), *(t for b in entry.body for t in block_texts(b))]
     missing = [word for text in texts for word in text.split() if word not in shown]
     assert missing == []
 
@@ -144,7 +146,7 @@ def test_maximal_entry_is_valid_and_renders_completely_within_limits() -> None:
     assert_complete_and_within_limits(entry, embeds)
     assert len(embeds) > 1 or len(embeds[0].fields) > 1
     assert embeds[-1].footer.text.startswith("Also: alias 00")
-    assert embeds[-1].footer.text.endswith("more) · Updated 2026-03-14")
+    assert embeds[-1].footer.text.endswith("more) · Updated March 14, 2026")
 
 
 def test_long_body_continues_in_a_second_embed_between_words() -> None:
@@ -182,7 +184,7 @@ def test_notice_is_shown_first_in_italics() -> None:
     assert embed.description.startswith("*Showing **Kaggle** for 'kagle'*\n\n" + entry.summary)
 
 
-def test_related_terms_use_display_names_and_footer_shows_aliases_and_date() -> None:
+def test_footer_shows_aliases_and_one_date_and_no_related_field() -> None:
     entry = Entry(
         key="kaggle",
         term="Kaggle",
@@ -191,10 +193,80 @@ def test_related_terms_use_display_names_and_footer_shows_aliases_and_date() -> 
         related=("google-colab", "lightning-ai"),
         updated_at="2026-03-14T10:00:00+00:00",
     )
-    embed = render.entry_embeds(entry, related_terms={"google-colab": "Google Colab"})[-1]
-    assert ("Related", "Google Colab · lightning-ai") in [(f.name, f.value) for f in embed.fields]
-    assert embed.footer.text == "Also: kagle, kaggle.com · Updated 2026-03-14"
-    assert embed.timestamp is not None and embed.timestamp.year == 2026
+    [embed] = render.entry_embeds(entry)
+    # Related entries are the message's buttons; the date is written once, not also stamped.
+    assert [f.name for f in embed.fields] == []
+    assert embed.footer.text == "Also: kagle, kaggle.com · Updated March 14, 2026"
+    assert embed.timestamp is None
+
+
+def test_footer_leaves_out_aliases_that_only_differ_in_spelling() -> None:
+    aliases = ("backing vocal", "Backing-Vocals", "background vocals", "background vocal", "bvs")
+    entry = Entry(key="backing-vocals", term="Backing vocals", summary="S.", aliases=aliases)
+    [embed] = render.entry_embeds(entry)
+    assert embed.footer.text == "Also: background vocals, bvs"
+
+
+@pytest.mark.parametrize(
+    ("updated_at", "footer"),
+    [
+        ("2026-03-14T00:00:00+00:00", "Updated March 14, 2026"),
+        ("2026-12-31T23:30:00-02:00", "Updated January 1, 2027"),
+        ("2026-07-04T09:00:00", "Updated July 4, 2026"),
+        ("not a date", None),
+        (None, None),
+    ],
+)
+def test_footer_date(updated_at: str | None, footer: str | None) -> None:
+    [embed] = render.entry_embeds(Entry(key="k", term="K", summary="S.", updated_at=updated_at))
+    assert embed.footer.text == footer
+
+
+def _description(summary: str, *body: Block) -> str | None:
+    """Return the description of the first embed of an entry with this summary and body."""
+    return render.entry_embeds(Entry(key="k", term="K", summary=summary, body=body))[0].description
+
+
+def test_summary_that_repeats_the_only_bullet_is_not_shown_twice() -> None:
+    text = "Vocal lines that contribute to the sound of the lead vocals in a song."
+    assert _description(text, Bullets((Bullet(text),))) == f"- {text}"
+
+
+def test_summary_that_condenses_neighbouring_sentences_is_left_out() -> None:
+    body = (
+        Paragraph("The amount of data processed per certain unit of time, in kilobits per second."),
+        Paragraph("Higher bitrate equals a higher quality."),
+    )
+    summary = "The amount of data processed per unit of time. Higher bitrate equals higher quality."
+    assert _description(summary, *body) == f"{body[0].text}\n\n{body[1].text}"
+
+
+def test_summary_sentences_the_body_does_not_say_are_kept() -> None:
+    body = (Paragraph("A cloud platform by Google to run Jupyter Notebooks."),)
+    summary = (
+        "A cloud platform by Google to run Jupyter Notebooks. It gives 30 free GPU hours a week."
+    )
+    assert _description(summary, *body) == f"It gives 30 free GPU hours a week.\n\n{body[0].text}"
+
+
+def test_a_different_number_is_something_new() -> None:
+    body = (Paragraph("Free users get 15 monthly credits."),)
+    assert _description("Free users get 25 monthly credits.", *body).startswith("Free users get 25")
+
+
+def test_summary_without_a_body_is_shown() -> None:
+    assert _description("Further improving an AI model.") == "Further improving an AI model."
+
+
+@pytest.mark.parametrize("entry", SHIPPED, ids=lambda entry: entry.key)
+def test_shipped_entry_never_shows_a_sentence_twice(entry: Entry) -> None:
+    embeds = render.entry_embeds(entry, notice="Showing this for 'x'")
+    lines = [line for embed in embeds for line in (embed.description or "").split("\n")]
+    lines += [line for embed in embeds for f in embed.fields for line in f.value.split("\n")]
+    # Fragments such as "e.g." are not sentences.
+    said = [normalize(part) for line in lines for part in sentences(line)]
+    said = [text for text in said if len(text.split()) >= 3]
+    assert [text for text in set(said) if said.count(text) > 1] == []
 
 
 def test_category_colours_cover_every_category() -> None:

@@ -196,7 +196,7 @@ class AutoReplySettings:
         """Return the settings with another mode."""
         if mode not in MODES:
             raise ValidationError(f"The mode must be one of: {', '.join(MODES)}.")
-        return dataclasses.replace(self, mode=mode)  # type: ignore[arg-type]
+        return dataclasses.replace(self, mode=mode)
 
     def with_cooldowns(
         self, channel_seconds: int | None = None, user_seconds: int | None = None

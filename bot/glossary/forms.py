@@ -6,11 +6,10 @@ import dataclasses
 import datetime
 from collections.abc import Sequence
 
+from bot import limits
 from bot.glossary.markup import format_definition, parse_definition
 from bot.glossary.models import Entry, ValidationError
 from bot.glossary.text import clip, normalize, slugify
-
-MODAL_VALUE_MAX = 4000  # Discord's limit for a text input's value
 
 
 def split_aliases(raw: str) -> tuple[str, ...]:
@@ -71,12 +70,13 @@ def form_defaults(entry: Entry) -> dict[str, str]:
         "summary": entry.summary,
         "definition": format_definition(entry.body),
     }
-    too_long = [name for name, value in values.items() if len(value) > MODAL_VALUE_MAX]
+    too_long = [name for name, value in values.items() if len(value) > limits.TEXT_INPUT_VALUE]
     if too_long:
         sizes = ", ".join(f"{name} is {len(values[name])} characters" for name in too_long)
         raise ValidationError(
             f"**{entry.term}** is too long to edit in a Discord dialog ({sizes}; the limit is "
-            f"{MODAL_VALUE_MAX}). Edit it with `/glossary-admin export` and `import` instead."
+            f"{limits.TEXT_INPUT_VALUE}). Edit it with `/glossary-admin export` and `import` "
+            "instead."
         )
     return values
 
@@ -97,3 +97,40 @@ def parse_when(stamp: str) -> datetime.datetime | None:
     except (TypeError, ValueError):
         return None
     return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
+
+
+# Entry forms survive restarts: the form's custom id carries what is needed to apply it safely.
+FORM_PREFIX = "gform"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FormState:
+    """What an entry form was opened for: a unique token, its category, the entry's version."""
+
+    token: str
+    category: str
+    key: str | None = None  # None: a new entry
+    version: int | None = None
+
+
+def form_custom_id(state: FormState) -> str:
+    """Return the custom id of an entry form (at most 100 characters, Discord's limit)."""
+    target = f"{state.version}:{state.key}" if state.key is not None else "new"
+    return f"{FORM_PREFIX}:{state.token}:{state.category}:{target}"[:100]
+
+
+def parse_form_custom_id(custom_id: str) -> FormState | None:
+    """Return the state an entry form's custom id carries, or None if it is not one."""
+    parts = custom_id.split(":", 4)
+    if len(parts) < 4 or parts[0] != FORM_PREFIX or not parts[1] or not parts[2]:
+        return None
+    if len(parts) == 4 and parts[3] == "new":
+        return FormState(parts[1], parts[2])
+    if len(parts) == 5 and parts[3].isdigit() and parts[4]:
+        return FormState(parts[1], parts[2], parts[4], int(parts[3]))
+    return None
+
+
+def typed_text(values: Sequence[tuple[str, str]]) -> str:
+    """Return what a moderator typed into a form, labelled, so it can be pasted again."""
+    return "\n\n".join(f"{label}:\n{value}" for label, value in values if value.strip())

@@ -45,7 +45,7 @@ ENTRY_FIELDS = (
     "body",
 )
 REQUIRED_FIELDS = ("key", "term", "summary")
-DOCUMENT_FIELDS = ("version", "entries")
+DOCUMENT_FIELDS = ("version", "updated", "entries")
 
 # Each block shape: (required keys, optional keys); mirrors codec.block_from_data.
 _BLOCK_SHAPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -319,7 +319,8 @@ def validate_entry_dict(data: object, *, where: str = "") -> list[str]:
             check.add(f"missing required field '{name}'")
 
     key = data.get("key")
-    if "key" in data and check.text(key, "key", KEY_MAX) and not KEY_PATTERN.fullmatch(key):
+    key_text = check.text(key, "key", KEY_MAX) if "key" in data else None
+    if key_text is not None and not KEY_PATTERN.fullmatch(key_text):
         check.add(
             f"key {key!r} must be lowercase letters and digits joined by single hyphens "
             "(like google-colab)"
@@ -364,6 +365,20 @@ def _names(entry: dict[str, Any]) -> Iterator[str]:
             yield normalize(name)
 
 
+def document_date(value: object) -> datetime.date | None:
+    """Return the date a document's `updated` field names (2026-03-14), or None if it names none."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
 def validate_document(data: object) -> list[str]:
     """Return every problem of a whole glossary document {version: 1, entries: [...]}."""
     if data is None:
@@ -373,12 +388,16 @@ def validate_document(data: object) -> list[str]:
             f"the document must be a mapping with 'version' and 'entries', not {_describe(data)}"
         ]
     problems = [
-        f"unknown top-level field '{name}' (allowed: version, entries)"
+        f"unknown top-level field '{name}' (allowed: {', '.join(DOCUMENT_FIELDS)})"
         for name in sorted(set(map(str, data)) - set(DOCUMENT_FIELDS))
     ]
     version = data.get("version")
     if version != DOCUMENT_VERSION or isinstance(version, bool):
         problems.append(f"version must be {DOCUMENT_VERSION}, not {version!r}")
+    updated = data.get("updated")
+    if "updated" in data and document_date(updated) is None:
+        what = repr(updated[:40]) if isinstance(updated, str) else _describe(updated)
+        problems.append(f"updated must be a date such as 2026-03-14, not {what}")
     if "entries" not in data:
         problems.append("missing 'entries' (the list of glossary entries)")
         return problems

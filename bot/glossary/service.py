@@ -17,6 +17,7 @@ from bot.glossary.detect import Detector, Mode
 from bot.glossary.learning import PendingMisses
 from bot.glossary.matcher import Hit, LookupResult, Matcher
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
+from bot.glossary.server_settings import ServerSettings
 from bot.glossary.text import normalize
 from bot.glossary.usage import UsageBuffer
 from bot.storage.repository import ImportPlan, Repository
@@ -44,6 +45,7 @@ class GlossaryService:
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
+        self.settings = ServerSettings(repo)
         self._entries: dict[str, Entry] = {}
         self.matcher = Matcher(())
         self.detector = Detector(())
@@ -91,6 +93,8 @@ class GlossaryService:
         """Re-index when another process (a CLI import, say) changed the database."""
         if await self.repo.data_version() == self._data_version:
             return False
+        # Settings changed by another process take effect like its entry changes do.
+        self.settings.forget()
         async with self._write_lock:
             await self.refresh()
         log.info("The glossary changed outside the bot; reloaded %d entries", len(self._entries))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 import importlib.resources
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.events import AliasEvent, CollectionStartEvent, NodeEvent
+from yaml.events import AliasEvent, CollectionStartEvent, Event, NodeEvent
 
 from bot.glossary import codec
 from bot.glossary.models import Entry, GlossaryError, ValidationError
-from bot.glossary.schema import DOCUMENT_VERSION, validate_document
+from bot.glossary.schema import DOCUMENT_VERSION, document_date, validate_document
 
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 # Deeper than any valid entry (bullets nest 3 levels); stops recursion bombs early.
@@ -37,13 +38,16 @@ class _SafeLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         """Refuse anchors and aliases before they expand (billion laughs), and deep nesting."""
-        event = self.peek_event()
+        # The stubs leave the parser's methods untyped.
+        event: Event = self.peek_event()  # type: ignore[no-untyped-call]
+        # The pure-Python parser makes yaml.error.Mark; the stubs also allow the C parser's.
+        mark = event.start_mark if isinstance(event.start_mark, yaml.error.Mark) else None
         if isinstance(event, AliasEvent) or (
             isinstance(event, NodeEvent) and event.anchor is not None
         ):
             raise _RefusedYAML(
                 problem="YAML anchors and aliases (& and *) are not allowed",
-                problem_mark=event.start_mark,
+                problem_mark=mark,
             )
         nested = isinstance(event, CollectionStartEvent)
         if nested:
@@ -51,7 +55,7 @@ class _SafeLoader(yaml.SafeLoader):
             if self._depth > MAX_YAML_DEPTH:
                 raise _RefusedYAML(
                     problem=f"nesting deeper than {MAX_YAML_DEPTH} levels is not allowed",
-                    problem_mark=event.start_mark,
+                    problem_mark=mark,
                 )
         try:
             return super().compose_node(parent, index)
@@ -132,15 +136,21 @@ def load_document(raw: bytes | str) -> list[Entry]:
     if problems:
         raise _invalid(problems)
     assert isinstance(data, dict)  # validate_document guarantees the shape
-    return [codec.entry_from_dict(item) for item in data["entries"]]
+    # The document's own date (the seed's "Last update") becomes each entry's updated_at;
+    # only seeding keeps it, an import stamps its own time.
+    updated = document_date(data.get("updated"))
+    stamp = f"{updated.isoformat()}T00:00:00+00:00" if updated else None
+    return [codec.entry_from_dict(item, updated_at=stamp) for item in data["entries"]]
 
 
-def dump_document(entries: Iterable[Entry]) -> str:
+def dump_document(entries: Iterable[Entry], *, updated: datetime.date | None = None) -> str:
     """Return the canonical YAML text of entries: fixed header, sorted by key, deterministic."""
-    document = {
-        "version": DOCUMENT_VERSION,
-        "entries": [codec.entry_to_dict(entry) for entry in sorted(entries, key=lambda e: e.key)],
-    }
+    document: dict[str, Any] = {"version": DOCUMENT_VERSION}
+    if updated is not None:
+        document["updated"] = updated
+    document["entries"] = [
+        codec.entry_to_dict(entry) for entry in sorted(entries, key=lambda e: e.key)
+    ]
     body = yaml.dump(
         document,
         Dumper=_Dumper,

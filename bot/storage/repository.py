@@ -236,9 +236,10 @@ class Repository(UsageQueries, SettingsQueries):
         note: str = "",
         *,
         names: bool = True,
+        updated_at: str | None = None,
     ) -> None:
         """Insert a brand-new live entry at version 1 with its names, search row and revision."""
-        now = self._now()
+        now = updated_at or self._now()
         await self._conn.execute(
             "INSERT INTO entries (key, term, content_json, category, autoreply, version, "
             "created_at, updated_at, updated_by, updated_by_name) "
@@ -331,7 +332,10 @@ class Repository(UsageQueries, SettingsQueries):
             return await self._one("SELECT 1 FROM entries LIMIT 1") is None
 
     async def seed(self, entries: Iterable[Entry], *, author_name: str = "seed") -> int:
-        """Insert `entries` only into an empty store, in one transaction; return how many."""
+        """Insert `entries` only into an empty store, in one transaction; return how many.
+
+        An entry that carries an `updated_at` (the seed document's own date) keeps it.
+        """
         entries = list(entries)
         async with self._write():
             # Checked inside the transaction: a second process starting at once must not seed too.
@@ -339,7 +343,9 @@ class Repository(UsageQueries, SettingsQueries):
                 return 0
             _reject_duplicate_keys(entries)
             for entry in entries:
-                await self._insert_new(entry, "seed", None, author_name)
+                await self._insert_new(
+                    entry, "seed", None, author_name, updated_at=entry.updated_at
+                )
         return len(entries)
 
     async def get_entry(self, key: str, *, include_deleted: bool = False) -> Entry | None:

@@ -11,6 +11,7 @@ import itertools
 import json
 import logging
 import math
+import mimetypes
 import re
 import secrets
 import time
@@ -76,6 +77,10 @@ INTENT_DIRECT_MESSAGES = 1 << 12
 INTENT_MESSAGE_CONTENT = 1 << 15
 PRIVILEGED_INTENTS = INTENT_GUILD_MEMBERS | INTENT_GUILD_PRESENCES | INTENT_MESSAGE_CONTENT
 
+# Default of every wait for something the bot should do: a guard against hangs, never a
+# speed target, so it is generous enough for a loaded 2-core machine.
+HANG_GUARD = 60.0
+
 EPHEMERAL_FLAG = 1 << 6
 LOADING_FLAG = 1 << 7
 
@@ -94,6 +99,7 @@ class RecordedRequest:
     time: float  # time.perf_counter() at arrival
     query: dict[str, str] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    file_sizes: list[int] = field(default_factory=list)  # bytes of each upload, as in `files`
     status: int = 0
     consumed: bool = False
 
@@ -205,7 +211,9 @@ def user_payload(user_id: int, username: str, *, bot: bool = False) -> dict[str,
     }
 
 
-def _validate_message(body: Mapping[str, Any], *, has_files: bool = False) -> web.Response | None:
+def _validate_message(
+    body: Mapping[str, Any], *, has_files: bool = False, edit: bool = False
+) -> web.Response | None:
     """Reject message bodies that real Discord rejects (lengths, counts, emptiness)."""
     content = body.get("content") or ""
     if len(content) > 2000:
@@ -240,13 +248,171 @@ def _validate_message(body: Mapping[str, Any], *, has_files: bool = False) -> we
         return _form_error("embeds", "Embed size exceeds maximum size of 6000")
     components = body.get("components") or []
     v2 = bool((body.get("flags") or 0) & (1 << 15))
-    if not v2 and len(components) > 5:
-        return _form_error("components", "Must be 5 or fewer in length.")
-    if not (
+    if not v2:
+        error = _validate_action_rows(components)
+        if error is not None:
+            return error
+    if not edit and not (
         content or embeds or components or has_files or body.get("sticker_ids") or body.get("poll")
     ):
         return _error(400, 50006, "Cannot send an empty message")
     return None
+
+
+BUTTON = 2
+SELECTS = frozenset({3, 5, 6, 7, 8})
+TEXT_INPUT = 4
+LABEL = 18
+
+
+def _too_long(value: object, limit: int, minimum: int = 0) -> bool:
+    return value is not None and not minimum <= len(str(value)) <= limit
+
+
+def _validate_action_rows(rows: Sequence[Mapping[str, Any]]) -> web.Response | None:
+    """Reject message components Discord refuses: rows, buttons and selects over their limits."""
+    if len(rows) > 5:
+        return _form_error("components", "Must be 5 or fewer in length.")
+    custom_ids: set[str] = set()
+    for index, row in enumerate(rows):
+        path = f"components.{index}"
+        children = row.get("components") or []
+        if row.get("type") != 1:
+            return _form_error(f"{path}.type", "Top-level components must be action rows.")
+        if not 1 <= len(children) <= 5:
+            return _form_error(f"{path}.components", "Must be between 1 and 5 in length.")
+        if len(children) > 1 and any(child.get("type") in SELECTS for child in children):
+            return _form_error(f"{path}.components", "A select menu must be alone in its row.")
+        for position, child in enumerate(children):
+            where = f"{path}.components.{position}"
+            custom_id = child.get("custom_id")
+            if custom_id is not None:
+                if _too_long(custom_id, 100, 1):
+                    return _form_error(f"{where}.custom_id", "Must be between 1 and 100 in length.")
+                if custom_id in custom_ids:
+                    return _form_error(
+                        f"{where}.custom_id", "Component custom id cannot be duplicated"
+                    )
+                custom_ids.add(custom_id)
+            if child.get("type") == BUTTON:
+                if _too_long(child.get("label"), 80):
+                    return _form_error(f"{where}.label", "Must be 80 or fewer in length.")
+                if (child.get("style") == 5) != ("url" in child):
+                    return _form_error(f"{where}.url", "Link buttons need a url, others none.")
+            elif child.get("type") in SELECTS:
+                error = _validate_select(child, where)
+                if error is not None:
+                    return error
+            else:
+                return _form_error(f"{where}.type", "Value must be a button or a select menu.")
+    return None
+
+
+def _validate_select(select: Mapping[str, Any], path: str) -> web.Response | None:
+    if _too_long(select.get("placeholder"), 150):
+        return _form_error(f"{path}.placeholder", "Must be 150 or fewer in length.")
+    options = select.get("options")
+    if select.get("type") == 3 and not 1 <= len(options or []) <= 25:
+        return _form_error(f"{path}.options", "Must be between 1 and 25 in length.")
+    for index, option in enumerate(options or []):
+        for key in ("label", "value", "description"):
+            if _too_long(option.get(key), 100, 0 if key == "description" else 1):
+                return _form_error(
+                    f"{path}.options.{index}.{key}", "Must be between 1 and 100 in length."
+                )
+    for key in ("min_values", "max_values"):
+        if not 0 <= int(select.get(key, 1)) <= 25:
+            return _form_error(f"{path}.{key}", "Must be between 0 and 25.")
+    return None
+
+
+def _validate_modal(data: Mapping[str, Any]) -> web.Response | None:
+    """Reject modals Discord refuses: title, custom id, rows and text inputs over their limits."""
+    if _too_long(data.get("title"), 45, 1) or "title" not in data:
+        return _form_error("data.title", "Must be between 1 and 45 in length.")
+    if _too_long(data.get("custom_id"), 100, 1) or "custom_id" not in data:
+        return _form_error("data.custom_id", "Must be between 1 and 100 in length.")
+    rows = data.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        return _form_error("data.components", "Must be between 1 and 5 in length.")
+    for index, row in enumerate(rows):
+        path = f"data.components.{index}"
+        if row.get("type") == LABEL:
+            if _too_long(row.get("label"), 45, 1):
+                return _form_error(f"{path}.label", "Must be between 1 and 45 in length.")
+            if _too_long(row.get("description"), 100):
+                return _form_error(f"{path}.description", "Must be 100 or fewer in length.")
+            inputs = [row.get("component") or {}]
+            labelled = True
+        elif row.get("type") == 1:
+            inputs = list(row.get("components") or [])
+            labelled = False
+            if len(inputs) != 1:
+                return _form_error(f"{path}.components", "Must be 1 in length.")
+        else:
+            return _form_error(f"{path}.type", "Value must be an action row or a label.")
+        for text_input in inputs:
+            error = _validate_text_input(text_input, f"{path}.components.0", labelled=labelled)
+            if error is not None:
+                return error
+    return None
+
+
+def _validate_text_input(
+    text_input: Mapping[str, Any], path: str, *, labelled: bool
+) -> web.Response | None:
+    if text_input.get("type") != TEXT_INPUT:
+        return None  # selects in labels are checked as selects would be; the bot uses none
+    if _too_long(text_input.get("custom_id"), 100, 1):
+        return _form_error(f"{path}.custom_id", "Must be between 1 and 100 in length.")
+    if not labelled and _too_long(text_input.get("label"), 45, 1):
+        return _form_error(f"{path}.label", "Must be between 1 and 45 in length.")
+    if _too_long(text_input.get("placeholder"), 100):
+        return _form_error(f"{path}.placeholder", "Must be 100 or fewer in length.")
+    if _too_long(text_input.get("value"), 4000):
+        return _form_error(f"{path}.value", "Must be 4000 or fewer in length.")
+    minimum, maximum = text_input.get("min_length"), text_input.get("max_length")
+    if minimum is not None and not 0 <= int(minimum) <= 4000:
+        return _form_error(f"{path}.min_length", "Must be between 0 and 4000.")
+    if maximum is not None and not 1 <= int(maximum) <= 4000:
+        return _form_error(f"{path}.max_length", "Must be between 1 and 4000.")
+    value = text_input.get("value")
+    if value is not None and maximum is not None and len(str(value)) > int(maximum):
+        return _form_error(f"{path}.value", f"Must be {maximum} or fewer in length.")
+    return None
+
+
+def _validate_choices(choices: Sequence[Mapping[str, Any]]) -> web.Response | None:
+    """Reject autocomplete results Discord refuses: over 25 choices, names or values too long."""
+    if len(choices) > 25:
+        return _form_error("data.choices", "Must be 25 or fewer in length.")
+    for index, choice in enumerate(choices):
+        if _too_long(choice.get("name", ""), 100, 1):
+            return _form_error(f"data.choices.{index}.name", "Must be between 1 and 100 in length.")
+        value = choice.get("value")
+        if isinstance(value, str) and _too_long(value, 100):
+            return _form_error(f"data.choices.{index}.value", "Must be 100 or fewer in length.")
+    return None
+
+
+def _numbered_components(components: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Return components with the numeric `id` Discord gives each one that has none."""
+    copied: list[dict[str, Any]] = json.loads(json.dumps(list(components)))
+    nodes: list[dict[str, Any]] = []
+
+    def walk(items: Iterable[dict[str, Any]]) -> None:
+        for item in items:
+            nodes.append(item)
+            walk(item.get("components") or [])
+            walk(item[key] for key in ("component", "accessory") if item.get(key))
+
+    walk(copied)
+    taken = {node["id"] for node in nodes if isinstance(node.get("id"), int)}
+    numbers = (number for number in itertools.count(1) if number not in taken)
+    for node in nodes:
+        if not isinstance(node.get("id"), int):
+            node["id"] = next(numbers)
+    return copied
 
 
 def _validate_commands(commands: Sequence[Mapping[str, Any]]) -> web.Response | None:
@@ -360,6 +526,8 @@ class FakeDiscord:
         self._callbacks_done: set[int] = set()
         self._original_messages: dict[int, int] = {}  # interaction id -> message id
         self._tokens: dict[str, int] = {}  # interaction token -> interaction id
+        # Modal custom id -> the message whose component opened it (modal submits carry it).
+        self._modal_sources: dict[str, dict[str, Any]] = {}
 
         self._faults: list[_Fault] = []
         self._waiters: list[_Waiter] = []
@@ -433,8 +601,9 @@ class FakeDiscord:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
     def env(self, token: str = "fake-token") -> dict[str, str]:
-        """Return the environment variables that point a bot at this fake."""
+        """Return the environment variables that point a bot at this fake, its server the home."""
         return {
+            "HOME_GUILD_IDS": str(GUILD_ID),
             "DISCORD_TOKEN": token,
             "DISCORD_API_BASE_URL": self.api_base,
             "DISCORD_GATEWAY_URL": self.gateway_url,
@@ -449,7 +618,17 @@ class FakeDiscord:
         self._last_snowflake = value
         return value
 
-    def _default_guild(self) -> dict[str, Any]:
+    def _default_guild(
+        self,
+        guild_id: int = GUILD_ID,
+        *,
+        name: str = "RVC Voice Lab",
+        owner_id: int = OWNER_USER_ID,
+        channel_ids: Sequence[int] = (TEXT_CHANNEL_ID, OTHER_CHANNEL_ID),
+        moderator_role_id: int = MODERATOR_ROLE_ID,
+        bot_role_id: int = BOT_ROLE_ID,
+        members: Mapping[int, Sequence[int]] | None = None,
+    ) -> dict[str, Any]:
         def role(
             role_id: int, name: str, perms: int, position: int, **extra: Any
         ) -> dict[str, Any]:
@@ -473,7 +652,7 @@ class FakeDiscord:
             return {
                 "id": str(channel_id),
                 "type": 0,
-                "guild_id": str(GUILD_ID),
+                "guild_id": str(guild_id),
                 "name": name,
                 "position": position,
                 "permission_overwrites": [],
@@ -486,32 +665,36 @@ class FakeDiscord:
             }
 
         roles = [
-            role(GUILD_ID, "@everyone", EVERYONE_PERMISSIONS, 0),
+            role(guild_id, "@everyone", EVERYONE_PERMISSIONS, 0),
             role(
-                BOT_ROLE_ID,
+                bot_role_id,
                 "glossary-bot",
                 BOT_PERMISSIONS,
                 1,
                 managed=True,
                 tags={"bot_id": str(BOT_USER_ID)},
             ),
-            role(MODERATOR_ROLE_ID, "Moderator", MODERATOR_PERMISSIONS, 2),
+            role(moderator_role_id, "Moderator", MODERATOR_PERMISSIONS, 2),
         ]
-        members = [
-            self._member(BOT_USER_ID, [BOT_ROLE_ID]),
-            self._member(MEMBER_USER_ID, []),
-            self._member(MODERATOR_USER_ID, [MODERATOR_ROLE_ID]),
-            self._member(OWNER_USER_ID, []),
+        if members is None:
+            members = {
+                MEMBER_USER_ID: [],
+                MODERATOR_USER_ID: [moderator_role_id],
+                OWNER_USER_ID: [],
+            }
+        member_list = [
+            self._member(BOT_USER_ID, [bot_role_id]),
+            *(self._member(user_id, roles) for user_id, roles in members.items()),
         ]
         return {
-            "id": str(GUILD_ID),
-            "name": "RVC Voice Lab",
+            "id": str(guild_id),
+            "name": name,
             "icon": None,
             "splash": None,
             "discovery_splash": None,
             "banner": None,
             "description": None,
-            "owner_id": str(OWNER_USER_ID),
+            "owner_id": str(owner_id),
             "afk_channel_id": None,
             "afk_timeout": 300,
             "verification_level": 1,
@@ -523,7 +706,7 @@ class FakeDiscord:
             "features": [],
             "mfa_level": 0,
             "application_id": None,
-            "system_channel_id": str(TEXT_CHANNEL_ID),
+            "system_channel_id": str(channel_ids[0]),
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "public_updates_channel_id": None,
@@ -538,12 +721,14 @@ class FakeDiscord:
             "joined_at": _now_iso(),
             "large": False,
             "unavailable": False,
-            "member_count": len(members),
+            "member_count": len(member_list),
             "voice_states": [],
-            "members": members,
+            "members": member_list,
             "channels": [
-                channel(TEXT_CHANNEL_ID, "general", 0),
-                channel(OTHER_CHANNEL_ID, "voice-models", 1),
+                channel(channel_id, name, position)
+                for position, (channel_id, name) in enumerate(
+                    zip(channel_ids, ("general", "voice-models"), strict=False)
+                )
             ],
             "threads": [],
             "presences": [],
@@ -576,20 +761,47 @@ class FakeDiscord:
         self.guild["members"].append(self._member(user_id, roles))
         self.guild["member_count"] = len(self.guild["members"])
 
-    def member(self, user_id: int) -> dict[str, Any]:
+    def add_guild(
+        self,
+        guild_id: int,
+        *,
+        name: str,
+        owner_id: int,
+        channel_id: int,
+        moderator_role_id: int,
+        members: Mapping[int, Sequence[int]],
+    ) -> dict[str, Any]:
+        """Add another server the bot is in (before it connects), with its own roles and members."""
+        for user_id in (*members, owner_id):
+            self.users.setdefault(user_id, user_payload(user_id, f"user{user_id % 1000}"))
+        guild = self._default_guild(
+            guild_id,
+            name=name,
+            owner_id=owner_id,
+            channel_ids=(channel_id,),
+            moderator_role_id=moderator_role_id,
+            bot_role_id=moderator_role_id + 1,
+            members={owner_id: [], **members},
+        )
+        self.guilds[guild_id] = guild
+        self.channels.update({int(ch["id"]): ch for ch in guild["channels"]})
+        return guild
+
+    def member(self, user_id: int, guild_id: int = GUILD_ID) -> dict[str, Any]:
         """Return the guild member object for a user."""
-        for member in self.guild["members"]:
+        for member in self.guilds[guild_id]["members"]:
             if int(member["user"]["id"]) == user_id:
                 return member
         raise KeyError(user_id)
 
-    def permissions_of(self, user_id: int) -> int:
+    def permissions_of(self, user_id: int, guild_id: int = GUILD_ID) -> int:
         """Compute a member's guild-level permissions the way Discord does."""
-        if user_id == int(self.guild["owner_id"]):
+        guild = self.guilds[guild_id]
+        if user_id == int(guild["owner_id"]):
             return ALL_PERMISSIONS
-        roles = {int(r["id"]): int(r["permissions"]) for r in self.guild["roles"]}
-        value = roles[GUILD_ID]
-        for role_id in self.member(user_id)["roles"]:
+        roles = {int(r["id"]): int(r["permissions"]) for r in guild["roles"]}
+        value = roles[guild_id]
+        for role_id in self.member(user_id, guild_id)["roles"]:
             value |= roles.get(int(role_id), 0)
         return ALL_PERMISSIONS if value & ADMINISTRATOR else value
 
@@ -598,7 +810,7 @@ class FakeDiscord:
     async def wait_for_request(
         self,
         predicate: Callable[[RecordedRequest], bool],
-        timeout: float = 10,
+        timeout: float = HANG_GUARD,
         *,
         consume: bool = True,
     ) -> RecordedRequest:
@@ -639,7 +851,7 @@ class FakeDiscord:
                     break
 
     async def wait_for_callback(
-        self, interaction_id: int | str, timeout: float = 10, *, ok_only: bool = True
+        self, interaction_id: int | str, timeout: float = HANG_GUARD, *, ok_only: bool = True
     ) -> RecordedRequest:
         """Return the POST interactions/{id}/{token}/callback for an interaction."""
         pattern = re.compile(rf"^/interactions/{interaction_id}/[^/]+/callback$")
@@ -650,7 +862,7 @@ class FakeDiscord:
         return await self.wait_for_request(matches, timeout)
 
     async def wait_for_channel_message(
-        self, channel_id: int | None = None, timeout: float = 10
+        self, channel_id: int | None = None, timeout: float = HANG_GUARD
     ) -> RecordedRequest:
         """Return the next successful POST channels/{id}/messages."""
         channel = str(channel_id) if channel_id is not None else r"\d+"
@@ -661,7 +873,7 @@ class FakeDiscord:
 
         return await self.wait_for_request(matches, timeout)
 
-    async def wait_for_command_sync(self, timeout: float = 10) -> RecordedRequest:
+    async def wait_for_command_sync(self, timeout: float = HANG_GUARD) -> RecordedRequest:
         """Return the (not consumed) successful PUT of application commands."""
 
         def matches(r: RecordedRequest) -> bool:
@@ -800,6 +1012,7 @@ class FakeDiscord:
         path = request.path[len(prefix) :] or "/"
         body: Any = None
         files: list[str] = []
+        file_sizes: list[int] = []
         if request.content_type.startswith("multipart/"):
             form = await request.post()
             for key, value in form.items():
@@ -807,6 +1020,7 @@ class FakeDiscord:
                     body = json.loads(str(value))
                 elif isinstance(value, web.FileField):
                     files.append(value.filename)
+                    file_sizes.append(len(value.file.read()))
         elif request.can_read_body:
             raw = await request.read()
             if raw:
@@ -822,6 +1036,7 @@ class FakeDiscord:
             time=arrived,
             query=dict(request.query),
             files=files,
+            file_sizes=file_sizes,
         )
         response = await self._respond(request, recorded)
         recorded.status = response.status
@@ -984,6 +1199,9 @@ class FakeDiscord:
                 "type": kind,
                 "version": str(self.snowflake()),
             }
+            if item["default_member_permissions"] is not None:
+                # Discord returns the permission bit set as a string, whatever was sent.
+                item["default_member_permissions"] = str(int(item["default_member_permissions"]))
             if guild is not None:
                 item["guild_id"] = guild
             stored.append(item)
@@ -1009,19 +1227,18 @@ class FakeDiscord:
         data = body.get("data") or {}
         if kind not in (1, 4, 5, 6, 7, 8, 9, 10, 12):
             return _form_error("type", "Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}.")
+        error = None
         if kind in (4, 7):
-            error = _validate_message(data, has_files=bool(r.files)) if kind == 4 else None
-            if error is not None:
-                return error
-        if kind == 8:
-            choices = data.get("choices") or []
-            if len(choices) > 25:
-                return _form_error("data.choices", "Must be 25 or fewer in length.")
-            for index, choice in enumerate(choices):
-                if not 1 <= len(str(choice.get("name", ""))) <= 100:
-                    return _form_error(
-                        f"data.choices.{index}.name", "Must be between 1 and 100 in length."
-                    )
+            error = _validate_message(data, has_files=bool(r.files), edit=kind == 7)
+        elif kind == 8:
+            error = _validate_choices(data.get("choices") or [])
+        elif kind == 9:
+            error = _validate_modal(data)
+        if error is not None:
+            return error
+        if kind == 9 and "message" in interaction:
+            source = interaction["message"]
+            self._modal_sources[data["custom_id"]] = self.messages.get(int(source["id"]), source)
         self._callbacks_done.add(interaction_id)
 
         info: dict[str, Any] = {"id": str(interaction_id), "type": interaction["type"]}
@@ -1032,7 +1249,7 @@ class FakeDiscord:
             if kind == 5:
                 flags |= LOADING_FLAG
                 data = {"flags": flags}
-            message = self._interaction_message(interaction, data, r.files)
+            message = self._interaction_message(interaction, data, r)
             self._original_messages[interaction_id] = int(message["id"])
             info["response_message_id"] = message["id"]
             info["response_message_loading"] = kind == 5
@@ -1045,6 +1262,8 @@ class FakeDiscord:
             stored = self.messages.get(message_id, interaction["message"])
             if kind == 7:
                 stored.update({k: v for k, v in data.items() if k in _EDITABLE})
+                if "components" in data:
+                    stored["components"] = _numbered_components(data["components"] or [])
                 stored["edited_timestamp"] = _now_iso()
                 self.messages[message_id] = stored
                 self._echo("MESSAGE_UPDATE", stored)
@@ -1062,7 +1281,7 @@ class FakeDiscord:
         return None if interaction_id is None else self.interactions.get(interaction_id)
 
     def _interaction_message(
-        self, interaction: Mapping[str, Any], data: Mapping[str, Any], files: Sequence[str]
+        self, interaction: Mapping[str, Any], data: Mapping[str, Any], r: RecordedRequest
     ) -> dict[str, Any]:
         user = (interaction.get("member") or {}).get("user") or interaction.get("user")
         message = self.build_message(
@@ -1070,7 +1289,8 @@ class FakeDiscord:
             body=data,
             author=self.bot_user,
             guild_id=int(interaction["guild_id"]) if interaction.get("guild_id") else None,
-            files=files,
+            files=r.files,
+            file_sizes=r.file_sizes,
         )
         message["webhook_id"] = str(APPLICATION_ID)
         message["application_id"] = str(APPLICATION_ID)
@@ -1096,7 +1316,7 @@ class FakeDiscord:
         error = _validate_message(body, has_files=bool(r.files))
         if error is not None:
             return error
-        message = self._interaction_message(interaction, body, r.files)
+        message = self._interaction_message(interaction, body, r)
         if not int(message.get("flags") or 0) & EPHEMERAL_FLAG:
             self._echo("MESSAGE_CREATE", message)
         if r.query.get("wait", "").lower() not in ("true", "1"):
@@ -1143,9 +1363,18 @@ class FakeDiscord:
 
     def _apply_edit(self, message: dict[str, Any], r: RecordedRequest) -> web.Response:
         body = r.json if isinstance(r.json, dict) else {}
-        if len(body.get("content") or "") > 2000:
-            return _form_error("content", "Must be 2000 or fewer in length.")
+        error = _validate_message(body, edit=True)
+        if error is not None:
+            return error
+        previous = list(message.get("attachments") or [])
         message.update({k: v for k, v in body.items() if k in _EDITABLE})
+        if "components" in body:
+            message["components"] = _numbered_components(body["components"] or [])
+        if "attachments" in body or r.files:
+            # The body lists the attachments to keep by id; uploads are referenced by index.
+            kept_ids = {str(a.get("id")) for a in body.get("attachments") or []}
+            kept = [a for a in previous if "attachments" not in body or a["id"] in kept_ids]
+            message["attachments"] = kept + self.attachments(r.files, r.file_sizes)
         if "flags" in body:
             # Ephemeral survives edits and an edit ends the loading state, as on Discord.
             message["flags"] = (int(message.get("flags") or 0) & EPHEMERAL_FLAG) | int(
@@ -1227,6 +1456,7 @@ class FakeDiscord:
             author=self.bot_user,
             guild_id=int(guild_id) if guild_id else None,
             files=r.files,
+            file_sizes=r.file_sizes,
         )
         reference = body.get("message_reference")
         if reference:
@@ -1395,6 +1625,7 @@ class FakeDiscord:
         author: Mapping[str, Any],
         guild_id: int | None,
         files: Sequence[str] = (),
+        file_sizes: Sequence[int] = (),
         message_id: int | None = None,
     ) -> dict[str, Any]:
         """Build a Discord message object from a create body."""
@@ -1410,18 +1641,9 @@ class FakeDiscord:
             "mentions": [],
             "mention_roles": [],
             "mention_channels": [],
-            "attachments": [
-                {
-                    "id": str(self.snowflake()),
-                    "filename": name,
-                    "size": 0,
-                    "url": f"https://cdn.example.invalid/{name}",
-                    "proxy_url": f"https://cdn.example.invalid/{name}",
-                }
-                for name in files
-            ],
+            "attachments": self.attachments(files, file_sizes),
             "embeds": list(body.get("embeds") or []),
-            "components": list(body.get("components") or []),
+            "components": _numbered_components(body.get("components") or []),
             "reactions": [],
             "pinned": False,
             "type": 0,
@@ -1433,6 +1655,27 @@ class FakeDiscord:
         if body.get("poll"):
             message["poll"] = body["poll"]
         return message
+
+    def attachments(
+        self, files: Sequence[str], file_sizes: Sequence[int] = ()
+    ) -> list[dict[str, Any]]:
+        """Return the attachment objects Discord stores for uploaded files."""
+        sizes = [*file_sizes, *[0] * (len(files) - len(file_sizes))]
+        attachments = []
+        for name, size in zip(files, sizes, strict=True):
+            attachment_id = self.snowflake()
+            url = f"https://cdn.discordapp.com/attachments/0/{attachment_id}/{name}"
+            attachments.append(
+                {
+                    "id": str(attachment_id),
+                    "filename": name,
+                    "size": size,
+                    "url": url,
+                    "proxy_url": url.replace("cdn.discordapp.com", "media.discordapp.net"),
+                    "content_type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+                }
+            )
+        return attachments
 
     def message_create(
         self,
@@ -1471,7 +1714,7 @@ class FakeDiscord:
         elif guild_id is not None and int(user["id"]) in self.users:
             with contextlib.suppress(KeyError):
                 message["member"] = {
-                    k: v for k, v in self.member(int(user["id"])).items() if k != "user"
+                    k: v for k, v in self.member(int(user["id"]), guild_id).items() if k != "user"
                 }
         mentioned = [int(x) for x in re.findall(r"<@!?(\d+)>", content)]
         for user_id in mentioned:
@@ -1480,7 +1723,7 @@ class FakeDiscord:
                 if guild_id is not None:
                     with contextlib.suppress(KeyError):
                         entry["member"] = {
-                            k: v for k, v in self.member(user_id).items() if k != "user"
+                            k: v for k, v in self.member(user_id, guild_id).items() if k != "user"
                         }
                 message["mentions"].append(entry)
         message["mention_everyone"] = "@everyone" in content or "@here" in content
@@ -1537,12 +1780,12 @@ class FakeDiscord:
         if data is not None:
             payload["data"] = data
         if guild_id is not None:
-            perms = self.permissions_of(user_id) if permissions is None else permissions
+            perms = self.permissions_of(user_id, guild_id) if permissions is None else permissions
             payload["guild_id"] = str(guild_id)
             payload["guild_locale"] = "en-US"
             payload["guild"] = {"id": str(guild_id), "locale": "en-US", "features": []}
-            payload["member"] = {**self.member(user_id), "permissions": str(perms)}
-            payload["app_permissions"] = str(self.permissions_of(BOT_USER_ID))
+            payload["member"] = {**self.member(user_id, guild_id), "permissions": str(perms)}
+            payload["app_permissions"] = str(self.permissions_of(BOT_USER_ID, guild_id))
             payload["authorizing_integration_owners"] = {"0": str(guild_id)}
             payload["context"] = 0
             payload["channel"] = {
@@ -1767,7 +2010,7 @@ class FakeDiscord:
             else:
                 components.append({"type": 1, "components": [text_input]})
         data = {"custom_id": custom_id, "components": components}
-        return self._base_interaction(
+        payload = self._base_interaction(
             5,
             data,
             user_id=user_id,
@@ -1776,6 +2019,11 @@ class FakeDiscord:
             permissions=permissions,
             locale=locale,
         )
+        source = self._modal_sources.get(custom_id)
+        if source is not None:
+            # A modal opened from a message component is submitted with that message.
+            payload["message"] = dict(source)
+        return payload
 
     async def dispatch_interaction(self, data: dict[str, Any]) -> dict[str, Any]:
         """Register an interaction payload and dispatch INTERACTION_CREATE; return the payload."""
@@ -1785,7 +2033,7 @@ class FakeDiscord:
         await self.dispatch("INTERACTION_CREATE", data)
         return data
 
-    async def invoke(self, data: dict[str, Any], timeout: float = 10) -> RecordedRequest:
+    async def invoke(self, data: dict[str, Any], timeout: float = HANG_GUARD) -> RecordedRequest:
         """Dispatch an interaction and return its successful callback request."""
         await self.dispatch_interaction(data)
         return await self.wait_for_callback(data["id"], timeout)
@@ -2004,7 +2252,7 @@ class FakeDiscord:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def wait_until_ready(self, timeout: float = 10) -> None:
+    async def wait_until_ready(self, timeout: float = HANG_GUARD) -> None:
         """Wait until the bot has processed READY/GUILD_CREATE (or a RESUME) on the live socket."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:

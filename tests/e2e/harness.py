@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
-from tests.e2e.fake_discord import FakeDiscord
+from tests.e2e.fake_discord import HANG_GUARD, FakeDiscord
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MINIMAL_BOT = Path(__file__).resolve().with_name("minimal_bot.py")
@@ -106,7 +106,7 @@ class BotProcess:
         return self._process.returncode
 
     async def wait_ready(
-        self, fake: FakeDiscord, timeout: float = 30, *, expect_sync: bool = False
+        self, fake: FakeDiscord, timeout: float = HANG_GUARD, *, expect_sync: bool = False
     ) -> None:
         """Wait until the bot has processed READY (and synced commands if expected)."""
 
@@ -139,7 +139,7 @@ class BotProcess:
         """Wait for the process to exit and return its status."""
         return await asyncio.wait_for(self._process.wait(), timeout)
 
-    async def terminate(self, timeout: float = 10) -> int:
+    async def terminate(self, timeout: float = HANG_GUARD) -> int:
         """Send SIGTERM, wait up to `timeout`, then SIGKILL; return the exit status."""
         proc = self._process
         if proc.returncode is None:

@@ -471,7 +471,7 @@ async def original_edit(fake: FakeDiscord, interaction: Body) -> RecordedRequest
     def matches(r: RecordedRequest) -> bool:
         return r.method == "PATCH" and interaction["token"] in r.path and r.path.endswith(path)
 
-    return await fake.wait_for_request(matches, 15)
+    return await fake.wait_for_request(matches)
 
 
 def shipped_document() -> dict[str, Any]:
@@ -722,7 +722,7 @@ async def test_import_with_many_problems_attaches_the_full_list(
     db_path: Path,
     file_server: Callable[[str, bytes], str],
 ) -> None:
-    await start_bot(bot_process, db_path)
+    bot = await start_bot(bot_process, db_path)
     document = shipped_document()
     document["entries"] += [
         {"key": f"bad-{index}", "term": f"Bad {index}", "summary": ""} for index in range(80)
@@ -734,6 +734,13 @@ async def test_import_with_many_problems_attaches_the_full_list(
     )
     await fake_discord.invoke(interaction)
     edit = await original_edit(fake_discord, interaction)
+    assert edit.ok
     assert edit.files == ["import-problems.txt"]
     assert "80 problems in all" in edit.json["content"]
     assert revision_count(db_path) == before
+    # The bot reads the edited message back (attachment objects included) without an error
+    # report; a later command's answer shows it has moved on.
+    await fake_discord.invoke(fake_discord.slash_interaction("define", {"term": "kaggle"}))
+    followups = [r for r in fake_discord.requests if interaction["token"] in r.path]
+    assert [r.method for r in followups] == ["POST", "PATCH"], followups
+    assert "Traceback" not in bot.output()

@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.fake_discord import (
     BOT_USER_ID,
+    HANG_GUARD,
     MEMBER_USER_ID,
     MODERATOR_USER_ID,
     OTHER_CHANNEL_ID,
@@ -63,7 +64,7 @@ def replied_to(fake: FakeDiscord) -> list[int]:
 
 
 async def reply_to(
-    fake: FakeDiscord, message: dict[str, Any], timeout: float = 15
+    fake: FakeDiscord, message: dict[str, Any], timeout: float = HANG_GUARD
 ) -> RecordedRequest:
     """Wait for the bot's reply to one message."""
 
@@ -114,8 +115,35 @@ async def test_a_question_gets_a_quiet_reply_with_the_summary(
     assert reply.json["allowed_mentions"].get("replied_user") is False
     [embed] = reply.json["embeds"]
     assert embed["title"] == "Google Colab"
-    assert "/define Google Colab" in embed["description"]
     assert dismiss_id(reply) == f"autoreply:dismiss:{MEMBER_USER_ID}"
+
+
+def define_id(fake: FakeDiscord) -> str:
+    """Return the id the fake Discord gave the synced /define command."""
+    [define] = [c for c in fake.global_commands if c["name"] == "define" and c["type"] == 1]
+    return str(define["id"])
+
+
+async def test_the_hint_is_a_clickable_define_command(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    await start_bot(bot_process, db_path)
+    question = await fake_discord.dispatch_message("what is colab?")
+    [embed] = (await reply_to(fake_discord, question)).json["embeds"]
+    hint = f"*Use </define:{define_id(fake_discord)}> Google Colab for the full entry*"
+    assert embed["description"].endswith(hint)
+
+
+async def test_the_hint_stays_plain_text_when_the_command_ids_are_unknown(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    # Discord refuses the look-up (403 is not retried); the bot still starts and answers.
+    fake_discord.fail_next("GET", r"/applications/\d+/commands$", 403)
+    process = await start_bot(bot_process, db_path)
+    question = await fake_discord.dispatch_message("what is colab?")
+    [embed] = (await reply_to(fake_discord, question)).json["embeds"]
+    assert embed["description"].endswith("*Use /define Google Colab for the full entry*")
+    assert "Could not fetch the application command ids" in process.output()
 
 
 async def test_the_same_question_within_the_cooldown_gets_no_second_reply(
@@ -243,10 +271,8 @@ async def test_the_dismiss_button_works_after_a_restart(
 async def admin(
     fake: FakeDiscord, path: str, options: dict[str, Any] | None = None, *, user_id: int
 ) -> RecordedRequest:
-    """Run a /glossary-admin autoreply subcommand and return its callback."""
-    return await fake.invoke(
-        fake.slash_interaction(f"glossary-admin autoreply {path}", options, user_id=user_id)
-    )
+    """Run an /autoreply subcommand and return its callback."""
+    return await fake.invoke(fake.slash_interaction(f"autoreply {path}", options, user_id=user_id))
 
 
 async def test_moderators_can_turn_replies_off_and_members_cannot(
@@ -266,14 +292,13 @@ async def test_moderators_can_turn_replies_off_and_members_cannot(
     assert int(ignored["id"]) not in replied_to(fake_discord)
 
 
-async def test_the_settings_commands_are_synced_under_glossary_admin(
+async def test_the_settings_commands_are_synced_globally_as_autoreply(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
 ) -> None:
     await start_bot(bot_process, db_path)
-    [root] = [c for c in fake_discord.global_commands if c["name"] == "glossary-admin"]
-    [group] = [o for o in root["options"] if o["name"] == "autoreply"]
-    assert group["type"] == 2  # a subcommand group
+    [group] = [c for c in fake_discord.global_commands if c["name"] == "autoreply"]
     assert {o["name"] for o in group["options"]} == {"show", "mode", "cooldown", "channel", "entry"}
+    assert all(o["type"] == 1 for o in group["options"])  # subcommands
 
 
 async def test_with_no_cooldowns_the_same_member_is_answered_again(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import aiohttp
 import pytest
 
@@ -312,3 +315,269 @@ async def test_defer_edit_original_and_followup(fake_discord: FakeDiscord) -> No
             assert (await r.json())["content"] == "more"
     original = fake_discord.original_message(payload["id"])
     assert original is not None and original["content"] == "done"
+
+
+# ------------------------------------------------ shapes and limits of Discord's published API
+
+
+async def _send(
+    fake: FakeDiscord,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    files: dict[str, bytes] | None = None,
+) -> tuple[int, Any]:
+    """Send one request as discord.py does (JSON, or multipart with payload_json)."""
+    data: aiohttp.FormData | None = None
+    if files is not None:
+        data = aiohttp.FormData()
+        data.add_field("payload_json", json.dumps(body))
+        for index, (name, content) in enumerate(files.items()):
+            data.add_field(f"files[{index}]", content, filename=name)
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(
+            method,
+            f"{fake.api_base}{path}",
+            json=body if files is None else None,
+            data=data,
+            headers={"Authorization": "Bot x"},
+        ) as response,
+    ):
+        return response.status, await response.json() if response.status != 204 else None
+
+
+async def _deferred(fake: FakeDiscord) -> tuple[dict[str, Any], str]:
+    """Dispatch a slash interaction, defer it, and return it with its webhook path."""
+    payload = await fake.dispatch_interaction(fake.slash_interaction("ping"))
+    status, _ = await _send(
+        fake, "POST", f"/interactions/{payload['id']}/{payload['token']}/callback", {"type": 5}
+    )
+    assert status == 200
+    return payload, f"/webhooks/{APPLICATION_ID}/{payload['token']}"
+
+
+def _assert_invalid_form_body(status: int, body: Any, field: str) -> None:
+    assert status == 400
+    assert body["code"] == 50035
+    assert body["message"] == "Invalid Form Body"
+    assert field in json.dumps(body["errors"])
+
+
+async def test_file_uploaded_by_an_edit_becomes_an_attachment_object(
+    fake_discord: FakeDiscord,
+) -> None:
+    _, hook = await _deferred(fake_discord)
+    stub = {"content": "see file", "attachments": [{"id": 0, "filename": "problems.txt"}]}
+    status, edited = await _send(
+        fake_discord,
+        "PATCH",
+        f"{hook}/messages/@original",
+        stub,
+        files={"problems.txt": b"x" * 1234},
+    )
+    assert status == 200
+    (attachment,) = edited["attachments"]
+    assert attachment["filename"] == "problems.txt"
+    assert attachment["size"] == 1234
+    assert int(attachment["id"]) > 1000  # a snowflake, not the request's index
+    assert attachment["url"].startswith("https://")
+    assert attachment["proxy_url"].startswith("https://")
+
+    # A later edit that lists the attachment by id keeps it; an empty list removes it.
+    kept = {"content": "still", "attachments": [{"id": attachment["id"]}]}
+    _, edited = await _send(fake_discord, "PATCH", f"{hook}/messages/@original", kept)
+    assert edited["attachments"] == [attachment]
+    _, edited = await _send(
+        fake_discord, "PATCH", f"{hook}/messages/@original", {"attachments": []}
+    )
+    assert edited["attachments"] == []
+
+
+async def test_components_get_numeric_ids(fake_discord: FakeDiscord) -> None:
+    row = {
+        "type": 1,
+        "components": [
+            {"type": 2, "style": 1, "label": "A", "custom_id": "a"},
+            {"type": 2, "style": 1, "label": "B", "custom_id": "b", "id": 7},
+        ],
+    }
+    status, message = await _send(
+        fake_discord,
+        "POST",
+        f"/channels/{TEXT_CHANNEL_ID}/messages",
+        {"content": "pick", "components": [row]},
+    )
+    assert status == 200
+    (stored_row,) = message["components"]
+    ids = [stored_row["id"], *(button["id"] for button in stored_row["components"])]
+    assert all(isinstance(number, int) for number in ids)
+    assert len(set(ids)) == 3
+    assert stored_row["components"][1]["id"] == 7  # ids the bot chose are kept
+
+
+async def test_modal_opened_from_a_button_is_submitted_with_its_message(
+    fake_discord: FakeDiscord,
+) -> None:
+    row = {"type": 1, "components": [{"type": 2, "style": 1, "label": "Edit", "custom_id": "e"}]}
+    _, message = await _send(
+        fake_discord,
+        "POST",
+        f"/channels/{TEXT_CHANNEL_ID}/messages",
+        {"content": "entry", "components": [row]},
+    )
+    click = await fake_discord.dispatch_interaction(
+        fake_discord.component_interaction("e", message)
+    )
+    modal = {
+        "custom_id": "edit-modal",
+        "title": "Edit",
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": "t", "label": "T", "style": 1}]}
+        ],
+    }
+    status, _ = await _send(
+        fake_discord,
+        "POST",
+        f"/interactions/{click['id']}/{click['token']}/callback",
+        {"type": 9, "data": modal},
+    )
+    assert status == 200
+    submit = fake_discord.modal_submit_interaction("edit-modal", {"t": "new"})
+    assert submit["message"]["id"] == message["id"]
+    # A modal opened from a slash command has no message.
+    assert "message" not in fake_discord.modal_submit_interaction("other", {"t": "x"})
+
+
+async def test_command_sync_returns_permissions_as_a_string(fake_discord: FakeDiscord) -> None:
+    command = {
+        "name": "admin",
+        "description": "Admin things",
+        "type": 1,
+        "default_member_permissions": 1 << 5,
+    }
+    status, stored = await _send(
+        fake_discord, "PUT", f"/applications/{APPLICATION_ID}/commands", [command]
+    )
+    assert status == 200
+    assert stored[0]["default_member_permissions"] == str(1 << 5)
+
+
+async def test_gateway_bot_tells_shards_and_session_start_limit(fake_discord: FakeDiscord) -> None:
+    status, body = await _send(fake_discord, "GET", "/gateway/bot")
+    assert status == 200
+    assert body["url"] == fake_discord.gateway_url
+    assert body["shards"] >= 1
+    limit = body["session_start_limit"]
+    assert {"total", "remaining", "reset_after", "max_concurrency"} <= set(limit)
+
+
+def _button(label: str, custom_id: str) -> dict[str, Any]:
+    return {"type": 2, "style": 1, "label": label, "custom_id": custom_id}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"embeds": [{"title": "t" * 257}]}, "embeds.0.title"),
+        ({"embeds": [{"description": "d" * 4097}]}, "embeds.0.description"),
+        ({"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]}, "value"),
+        ({"embeds": [{"description": "d" * 4000}, {"description": "d" * 2001}]}, "embeds"),
+        ({"embeds": [{"title": "x"}] * 11}, "embeds"),
+        ({"content": "c" * 2001}, "content"),
+        (
+            {"components": [{"type": 1, "components": [_button("b", f"b{i}")]} for i in range(6)]},
+            "components",
+        ),
+        (
+            {"components": [{"type": 1, "components": [_button("b", f"b{i}") for i in range(6)]}]},
+            "components.0.components",
+        ),
+        ({"components": [{"type": 1, "components": [_button("l" * 81, "x")]}]}, "label"),
+        ({"components": [{"type": 1, "components": [_button("b", "c" * 101)]}]}, "custom_id"),
+        (
+            {"components": [{"type": 1, "components": [_button("a", "x"), _button("b", "x")]}]},
+            "custom_id",
+        ),
+        (
+            {
+                "components": [
+                    {
+                        "type": 1,
+                        "components": [
+                            {
+                                "type": 3,
+                                "custom_id": "s",
+                                "options": [{"label": str(i), "value": str(i)} for i in range(26)],
+                            }
+                        ],
+                    }
+                ]
+            },
+            "options",
+        ),
+    ],
+)
+async def test_messages_over_discords_limits_are_refused(
+    fake_discord: FakeDiscord, body: dict[str, Any], field: str
+) -> None:
+    path = f"/channels/{TEXT_CHANNEL_ID}/messages"
+    status, answer = await _send(fake_discord, "POST", path, body)
+    _assert_invalid_form_body(status, answer, field)
+
+
+async def test_edits_over_discords_limits_are_refused(fake_discord: FakeDiscord) -> None:
+    _, hook = await _deferred(fake_discord)
+    status, answer = await _send(
+        fake_discord, "PATCH", f"{hook}/messages/@original", {"embeds": [{"title": "t" * 257}]}
+    )
+    _assert_invalid_form_body(status, answer, "embeds.0.title")
+
+
+def _text_input(**fields: Any) -> dict[str, Any]:
+    return {"type": 1, "components": [{"type": 4, "custom_id": "t", "label": "T", **fields}]}
+
+
+@pytest.mark.parametrize(
+    ("modal", "field"),
+    [
+        ({"title": "t" * 46, "custom_id": "m", "components": [_text_input()]}, "title"),
+        ({"title": "T", "custom_id": "m", "components": []}, "components"),
+        ({"title": "T", "custom_id": "m", "components": [_text_input()] * 6}, "components"),
+        ({"title": "T", "custom_id": "m", "components": [_text_input(label="l" * 46)]}, "label"),
+        ({"title": "T", "custom_id": "m", "components": [_text_input(value="v" * 4001)]}, "value"),
+        (
+            {"title": "T", "custom_id": "m", "components": [_text_input(max_length=4001)]},
+            "max_length",
+        ),
+    ],
+)
+async def test_modals_over_discords_limits_are_refused(
+    fake_discord: FakeDiscord, modal: dict[str, Any], field: str
+) -> None:
+    payload = await fake_discord.dispatch_interaction(fake_discord.slash_interaction("ping"))
+    callback = f"/interactions/{payload['id']}/{payload['token']}/callback"
+    status, answer = await _send(fake_discord, "POST", callback, {"type": 9, "data": modal})
+    _assert_invalid_form_body(status, answer, field)
+
+
+@pytest.mark.parametrize(
+    ("choices", "field"),
+    [
+        ([{"name": str(i), "value": str(i)} for i in range(26)], "choices"),
+        ([{"name": "n" * 101, "value": "v"}], "name"),
+        ([{"name": "", "value": "v"}], "name"),
+        ([{"name": "n", "value": "v" * 101}], "value"),
+    ],
+)
+async def test_autocomplete_choices_over_discords_limits_are_refused(
+    fake_discord: FakeDiscord, choices: list[dict[str, Any]], field: str
+) -> None:
+    interaction = fake_discord.autocomplete_interaction("define", {"term": "k"}, "term")
+    payload = await fake_discord.dispatch_interaction(interaction)
+    callback = f"/interactions/{payload['id']}/{payload['token']}/callback"
+    status, answer = await _send(
+        fake_discord, "POST", callback, {"type": 8, "data": {"choices": choices}}
+    )
+    _assert_invalid_form_body(status, answer, field)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import SharedBot
 from tests.e2e.fake_discord import (
     EPHEMERAL_FLAG,
     GUILD_ID,
@@ -22,6 +23,9 @@ from tests.e2e.payloads import assert_no_mentions, buttons, embeds_text
 CHANNEL_MESSAGE = 4  # interaction callback types
 AUTOCOMPLETE_RESULT = 8
 UPDATE_MESSAGE = 7
+
+# One bot serves the read-only tests; the two that restart or stop it start their own.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest.fixture
@@ -42,27 +46,26 @@ async def define(fake: FakeDiscord, term: str, **options: Any) -> dict[str, Any]
     return callback.json
 
 
+@pytest.mark.asyncio(loop_scope="function")  # starts and stops its own bot
 async def test_startup_syncs_once_and_not_again_after_restart(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
 ) -> None:
     first = await start_bot(bot_process, db_path)
     syncs = [r for r in fake_discord.requests if r.method == "PUT" and "/commands" in r.path]
-    assert len(syncs) == 1
-    names = {command["name"] for command in syncs[0].json}
-    assert {"define", "glossary", "glossary-admin", "Explain terms"} <= names
+    assert len(syncs) == 2  # the global commands, and the home server's own
+    names = {command["name"] for sync in syncs for command in sync.json}
+    assert {"define", "glossary", "glossary-admin", "Explain terms", "autoreply"} <= names
     await first.terminate()
     assert first.returncode == 0
 
     await bot_process(BOT_COMMAND, env={"GLOSSARY_DB": str(db_path)}, expect_sync=False)
     await define(fake_discord, "kaggle")  # the restarted bot answers...
     syncs = [r for r in fake_discord.requests if r.method == "PUT" and "/commands" in r.path]
-    assert len(syncs) == 1  # ...without syncing again
+    assert len(syncs) == 2  # ...without syncing again
 
 
-async def test_define_kaggle(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_define_kaggle(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     body = await define(fake_discord, "kaggle")
     assert body["type"] == CHANNEL_MESSAGE
     data = body["data"]
@@ -76,39 +79,30 @@ async def test_define_kaggle(
     assert "glossary:open:google-colab" in related
 
 
-async def test_define_comparison_shows_both_entries(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
-    data = (await define(fake_discord, "bitrate vs bit depth"))["data"]
+async def test_define_comparison_shows_both_entries(shared_bot: SharedBot) -> None:
+    data = (await define(shared_bot.fake, "bitrate vs bit depth"))["data"]
     assert [embed["title"] for embed in data["embeds"]] == ["Bitrate", "Bit depth"]
     opened = {button["custom_id"] for button in buttons(data)}
     assert opened == {"glossary:open:bitrate", "glossary:open:bit-depth"}
     assert_no_mentions(data)
 
 
-async def test_define_private_is_ephemeral(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_define_private_is_ephemeral(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     body = await define(fake_discord, "cuda", private=True)
     assert body["data"]["flags"] & EPHEMERAL_FLAG
     assert body["data"]["embeds"][0]["title"] == "CUDA"
 
 
-async def test_define_typo_says_which_entry(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_define_typo_says_which_entry(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     data = (await define(fake_discord, "kagle"))["data"]
     assert data["embeds"][0]["title"] == "Kaggle"
     assert "Showing **Kaggle** for 'kagle'" in embeds_text(data)
 
 
-async def test_no_match_offers_suggestions_that_open_the_entry(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_no_match_offers_suggestions_that_open_the_entry(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     interaction = fake_discord.slash_interaction("define", {"term": "model"})
     data = (await fake_discord.invoke(interaction)).json["data"]
     assert data["flags"] & EPHEMERAL_FLAG
@@ -125,10 +119,8 @@ async def test_no_match_offers_suggestions_that_open_the_entry(
     assert opened["data"]["embeds"][0]["title"] == "Model training"
 
 
-async def test_unrelated_word_finds_nothing(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_unrelated_word_finds_nothing(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     data = (await define(fake_discord, "pizza"))["data"]
     assert data["flags"] & EPHEMERAL_FLAG
     assert not data.get("embeds")
@@ -137,9 +129,9 @@ async def test_unrelated_word_finds_nothing(
 
 @pytest.mark.parametrize("typed", ["", "k", "gp", "colab", "zzzz"])
 async def test_autocomplete_returns_at_most_25_labelled_choices(
-    typed: str, fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+    typed: str, shared_bot: SharedBot
 ) -> None:
-    await start_bot(bot_process, db_path)
+    fake_discord = shared_bot.fake
     interaction = fake_discord.autocomplete_interaction("define", {"term": typed}, "term")
     body = (await fake_discord.invoke(interaction)).json
     assert body["type"] == AUTOCOMPLETE_RESULT
@@ -155,10 +147,8 @@ async def test_autocomplete_returns_at_most_25_labelled_choices(
         assert choices == []
 
 
-async def test_submitted_autocomplete_value_is_revalidated(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_submitted_autocomplete_value_is_revalidated(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     data = (await define(fake_discord, "hags"))["data"]
     assert data["embeds"][0]["title"] == "HAGS"
     too_long = (await define(fake_discord, "x" * 5000))["data"]
@@ -166,10 +156,8 @@ async def test_submitted_autocomplete_value_is_revalidated(
     assert "too long" in too_long["content"]
 
 
-async def test_related_button_opens_the_related_entry(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_related_button_opens_the_related_entry(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     interaction = fake_discord.slash_interaction("define", {"term": "hags"})
     callback = await fake_discord.invoke(interaction)
     related = [button["custom_id"] for button in buttons(callback.json["data"])]
@@ -182,10 +170,8 @@ async def test_related_button_opens_the_related_entry(
     assert opened["data"]["flags"] & EPHEMERAL_FLAG
 
 
-async def test_list_pages_for_the_invoker_only(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_list_pages_for_the_invoker_only(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     interaction = fake_discord.slash_interaction("glossary list")
     first = (await fake_discord.invoke(interaction)).json["data"]
     assert "Page 1/3" in first["embeds"][0]["footer"]["text"]
@@ -205,10 +191,8 @@ async def test_list_pages_for_the_invoker_only(
     assert turned["data"]["embeds"][0]["description"] != first["embeds"][0]["description"]
 
 
-async def test_list_by_category(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_list_by_category(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     data = (
         await fake_discord.invoke(
             fake_discord.slash_interaction("glossary list", {"category": "audio"})
@@ -219,10 +203,8 @@ async def test_list_by_category(
     assert "**Kaggle**" not in description
 
 
-async def test_search_in_definitions(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_search_in_definitions(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     data = (
         await fake_discord.invoke(
             fake_discord.slash_interaction("glossary search", {"text": "phone number"})
@@ -233,10 +215,8 @@ async def test_search_in_definitions(
     assert_no_mentions(data)
 
 
-async def test_explain_terms_context_menu(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
-) -> None:
-    await start_bot(bot_process, db_path)
+async def test_explain_terms_context_menu(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
     message = fake_discord.message_create("should I train on kaggle or colab? my gpu is weak")
     menu = next(c for c in fake_discord.global_commands if c["name"] == "Explain terms")
     interaction = fake_discord._base_interaction(
@@ -261,6 +241,7 @@ async def test_explain_terms_context_menu(
     assert {"glossary:open:kaggle", "glossary:open:gpu"} <= {b["custom_id"] for b in buttons(data)}
 
 
+@pytest.mark.asyncio(loop_scope="function")  # starts and stops its own bot
 async def test_uses_and_misses_are_recorded(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
 ) -> None:

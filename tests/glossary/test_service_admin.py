@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot import limits
 from bot.glossary import stats, yamlio
 from bot.glossary.diff import describe_revision, diff_entries
 from bot.glossary.forms import (
-    MODAL_VALUE_MAX,
     entry_from_form,
     form_defaults,
     join_aliases,
@@ -30,8 +30,8 @@ from bot.glossary.schema import ENTRY_TEXT_MAX
 from bot.glossary.service import Actor, GlossaryService
 from bot.glossary.text import normalize
 from bot.storage.repository import Repository
-from cogs.admin import plan_embed, same_plan
-from cogs.admin_views import check_preview
+from cogs.admin.cog import plan_embed, same_plan
+from cogs.admin.flows import check_preview
 
 ALICE = Actor(101, "alice")
 BOB = Actor(202, "bob")
@@ -178,7 +178,7 @@ def test_every_shipped_entry_round_trips_through_the_edit_form() -> None:
     assert entries
     for original in entries:
         values = form_defaults(original)
-        assert all(len(value) <= MODAL_VALUE_MAX for value in values.values())
+        assert all(len(value) <= limits.TEXT_INPUT_VALUE for value in values.values())
         rebuilt = entry_from_form(**values, category=original.category, original=original)
         assert rebuilt == original, original.key
         check_preview(rebuilt)

@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
-# The end-to-end fixtures: a FakeDiscord per test and a factory of real bot processes.
-from tests.e2e.conftest import bot_process, fake_discord
-from tests.e2e.fake_discord import FakeDiscord, RecordedRequest
+# The end-to-end fixtures: a FakeDiscord per test, a factory of real bot processes, and one
+# bot shared by a module's tests.
+from tests.e2e.conftest import bot_process, fake_discord, shared_bot, shared_bot_module
+from tests.e2e.fake_discord import HANG_GUARD, FakeDiscord, RecordedRequest
 from tests.e2e.harness import BOT_COMMAND, PROJECT_ROOT, BotFactory, BotProcess, bot_env
 
-__all__ = ["bot_process", "fake_discord"]
+__all__ = ["bot_process", "fake_discord", "shared_bot", "shared_bot_module"]
 
 CHANNEL_MESSAGE = 4  # interaction callback types
 AUTOCOMPLETE_RESULT = 8
@@ -106,7 +107,7 @@ def replies_to(fake: FakeDiscord, message: dict[str, Any]) -> list[RecordedReque
 
 
 async def reply_to(
-    fake: FakeDiscord, message: dict[str, Any], timeout: float = 15
+    fake: FakeDiscord, message: dict[str, Any], timeout: float = HANG_GUARD
 ) -> RecordedRequest:
     """Wait for the bot's successful reply to one chat message."""
 
@@ -121,7 +122,7 @@ async def reply_to(
 
 
 async def wait_until(
-    condition: Callable[[], bool], timeout: float = 15, what: str = "condition"
+    condition: Callable[[], bool], timeout: float = HANG_GUARD, what: str = "condition"
 ) -> None:
     """Poll `condition` until it holds; fail after `timeout` seconds."""
     deadline = asyncio.get_running_loop().time() + timeout

@@ -135,7 +135,7 @@ async def test_the_bot_resumes_after_the_gateway_goes_away(
 
     assert fake_discord.resume_count >= 1
     assert fake_discord.identify_count == 1  # resumed, not a new session
-    answer = await fake_discord.wait_for_callback(missed["id"], 15)
+    answer = await fake_discord.wait_for_callback(missed["id"])
     assert answer.json["data"]["embeds"][0]["title"] == "CUDA"
     assert (await reply_to(fake_discord, question)).json["embeds"][0]["title"] == "HAGS"
     assert (await define(fake_discord, "colab"))["data"]["embeds"][0]["title"] == "Google Colab"

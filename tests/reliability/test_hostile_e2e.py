@@ -10,6 +10,7 @@ import pytest
 
 from bot.glossary import yamlio
 from bot.glossary.models import Entry, Paragraph
+from tests.e2e.conftest import SharedBot
 from tests.e2e.fake_discord import (
     EPHEMERAL_FLAG,
     GUILD_ID,
@@ -45,6 +46,10 @@ PING_ENTRY = Entry(
     aliases=("@everyone",),
 )
 
+# One bot serves the malformed-input tests (they change nothing it keeps); the mentions test
+# starts its own on a glossary it imported.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
 
 def message_bodies(fake: FakeDiscord) -> list[dict[str, Any]]:
     """Return every message the bot asked Discord to show: callbacks, replies, followups."""
@@ -60,6 +65,7 @@ def message_bodies(fake: FakeDiscord) -> list[dict[str, Any]]:
     return bodies
 
 
+@pytest.mark.asyncio(loop_scope="function")  # imports its own glossary before the bot starts
 async def test_mentions_in_moderator_text_are_stored_as_written_and_never_ping(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path, tmp_path: Path
 ) -> None:
@@ -79,7 +85,8 @@ async def test_mentions_in_moderator_text_are_stored_as_written_and_never_ping(
     assert PINGS in embeds_text(shown["data"])  # shown as written, inside an embed
     assert (await define(fake_discord, "@everyone"))["data"]["embeds"][0]["title"] == "Ping test"
     missing = await define(fake_discord, f"@here <@&{MODERATOR_ROLE_ID}> zzz")
-    assert "@here" in missing["data"]["content"]  # echoed in plain content: must not ping
+    # Echoed in plain content: escaped (and no mention allowed), so it can never ping.
+    assert "@\u200bhere" in missing["data"]["content"]
     opener = fake_discord.slash_interaction("define", {"term": "ping test two"})
     first = await fake_discord.invoke(opener)
     click = fake_discord.component_interaction(
@@ -128,13 +135,9 @@ STALE_SHAPES = {"missing required option", "nested subcommand that does not exis
 
 @pytest.mark.parametrize(("label", "options"), MALFORMED, ids=[m[0] for m in MALFORMED])
 async def test_malformed_command_data_is_answered_or_ignored_and_the_bot_carries_on(
-    fake_discord: FakeDiscord,
-    bot_process: BotFactory,
-    db_path: Path,
-    label: str,
-    options: list[dict[str, Any]],
+    shared_bot: SharedBot, label: str, options: list[dict[str, Any]]
 ) -> None:
-    process = await start_bot(bot_process, db_path)
+    fake_discord, process = shared_bot.fake, shared_bot.process
     hostile = await fake_discord.dispatch_interaction(define_raw(fake_discord, options))
     # Interactions are handled in order: once this one is answered, the hostile one was handled.
     assert (await define(fake_discord, "kaggle"))["data"]["embeds"][0]["title"] == "Kaggle"
@@ -153,15 +156,15 @@ async def test_malformed_command_data_is_answered_or_ignored_and_the_bot_carries
 
 
 async def test_hostile_autocomplete_and_unknown_commands_keep_the_bot_answering(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+    shared_bot: SharedBot,
 ) -> None:
-    process = await start_bot(bot_process, db_path)
+    fake_discord, process = shared_bot.fake, shared_bot.process
     assert len(await autocomplete(fake_discord, "k" * 5000)) <= 25
     assert len(await autocomplete(fake_discord, "\u202e\x00```> > @everyone")) <= 25
     unknown = fake_discord.slash_interaction("no-such-command", {"x": 1})
     await fake_discord.dispatch_interaction(unknown)
     direct = fake_discord.slash_interaction(
-        "glossary-admin autoreply mode", {"mode": "off"}, guild_id=None, user_id=OWNER_USER_ID
+        "autoreply mode", {"mode": "off"}, guild_id=None, user_id=OWNER_USER_ID
     )
     await fake_discord.dispatch_interaction(direct)
     assert (await define(fake_discord, "gpu"))["data"]["embeds"][0]["title"] == "GPU"
@@ -202,9 +205,9 @@ def button_message(fake: FakeDiscord, custom_id: str) -> dict[str, Any]:
     ],
 )
 async def test_unknown_or_stale_buttons_get_a_private_answer_or_are_ignored(
-    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path, custom_id: str
+    shared_bot: SharedBot, custom_id: str
 ) -> None:
-    process = await start_bot(bot_process, db_path)
+    fake_discord, process = shared_bot.fake, shared_bot.process
     click = fake_discord.component_interaction(custom_id, button_message(fake_discord, custom_id))
     await fake_discord.dispatch_interaction(click)
     assert (await define(fake_discord, "cuda"))["data"]["embeds"][0]["title"] == "CUDA"

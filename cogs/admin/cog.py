@@ -1,45 +1,46 @@
-"""Moderator commands: /glossary-admin add, edit, history, revert, import/export and more."""
+"""The /glossary-admin commands: add, edit, history, revert, import/export and more."""
 
 from __future__ import annotations
 
 import datetime
 import io
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import limits
 from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary import stats
 from bot.glossary.diff import diff_entries
-from bot.glossary.forms import form_defaults, new_names_probe
+from bot.glossary.forms import form_defaults, new_names_probe, parse_form_custom_id
 from bot.glossary.models import CATEGORIES, Conflict, Entry, GlossaryError, NotFound
-from bot.glossary.text import normalize
+from bot.glossary.text import clip, normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
 from bot.storage.repository import ImportPlan
-from cogs.admin_views import (
-    AUDIT_SETTING,
-    SELECT_OPTIONS_MAX,
-    EntryModal,
+from cogs.admin.flows import add_alias_flow, find_live
+from cogs.admin.forms import LIVE_FORMS, EntryModal, open_form, submit_stale_form
+from cogs.admin.replies import actor_of, audit, confirm_or_run, reply
+from cogs.admin.views import (
     HistoryPageSource,
     MissingView,
     ModeratorPaginator,
-    actor_of,
-    add_alias_flow,
-    audit,
-    confirm_or_run,
-    find_live,
     missing_embed,
-    reply,
     send_learned_aliases,
 )
-from cogs.permissions import MOD_ROLES_SETTING, REFUSAL, is_moderator, require_moderator
-from cogs.ui import NO_MENTIONS, ConfirmView, clip, deferred_if_slow, entry_message
+from cogs.permissions import is_moderator, manages_server, refusal, require_moderator
+from cogs.ui import (
+    NO_MENTIONS,
+    ConfirmView,
+    deferred_if_slow,
+    entry_message,
+    member_text,
+)
 
 log = logging.getLogger(__name__)
 
-CHOICE_MAX = 100
 ROLES_REFUSAL = "Only members with the Manage Server permission can change the moderator roles."
 CATEGORY_CHOICES = [app_commands.Choice(name=name.title(), value=name) for name in CATEGORIES]
 PLAN_KEYS_SHOWN = 30
@@ -48,7 +49,7 @@ PLAN_KEYS_SHOWN = 30
 def choice(entry: Entry, suffix: str = "") -> app_commands.Choice[str]:
     """Return an autocomplete choice for an entry, its key as the value."""
     return app_commands.Choice(
-        name=clip(f"{entry.term} ({entry.key}){suffix}", CHOICE_MAX), value=entry.key
+        name=clip(f"{entry.term} ({entry.key}){suffix}", limits.CHOICE_NAME), value=entry.key
     )
 
 
@@ -75,7 +76,11 @@ def plan_embed(title: str, plan: ImportPlan) -> discord.Embed:
         shown = ", ".join(f"`{key}`" for key in keys[:PLAN_KEYS_SHOWN])
         if len(keys) > PLAN_KEYS_SHOWN:
             shown += f" …and {len(keys) - PLAN_KEYS_SHOWN} more"
-        embed.add_field(name=f"{heading} ({len(keys)})", value=clip(shown, 1024), inline=False)
+        embed.add_field(
+            name=f"{heading} ({len(keys)})",
+            value=clip(shown, limits.EMBED_FIELD_VALUE),
+            inline=False,
+        )
     return embed
 
 
@@ -95,7 +100,9 @@ class GlossaryAdmin(commands.Cog):
         name="glossary-admin",
         description="Edit the glossary (moderators)",
         guild_only=True,
-        default_permissions=discord.Permissions(manage_messages=True),
+        # Visible to Manage Server holders; a server's admins can show it to moderator roles
+        # under Server Settings > Integrations. The server-side check below is the real rule.
+        default_permissions=discord.Permissions(manage_guild=True),
     )
     alias = app_commands.Group(name="alias", description="Add or remove an alias", parent=admin)
     roles = app_commands.Group(name="roles", description="Who may edit the glossary", parent=admin)
@@ -104,11 +111,22 @@ class GlossaryAdmin(commands.Cog):
         self.bot = bot
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        """Refuse every command of this cog to members who are not moderators."""
+        """Refuse every command of this cog to anyone but a home server's moderators."""
         # Default permissions only hide the commands; server owners can override them.
         if await is_moderator(interaction):
             return True
-        raise app_commands.CheckFailure(REFUSAL)
+        raise app_commands.CheckFailure(refusal(interaction))
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Answer entry forms that no live form handles: opened before a restart, or expired."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        state = parse_form_custom_id(custom_id)
+        if state is not None and custom_id not in LIVE_FORMS:
+            await submit_stale_form(interaction, state)
 
     # Autocomplete ------------------------------------------------------------------------
 
@@ -118,7 +136,9 @@ class GlossaryAdmin(commands.Cog):
         """Offer live entries."""
         if not await is_moderator(interaction):
             return []
-        return [choice(hit.entry) for hit in self.bot.service.autocomplete(current[:200])][:25]
+        return [choice(hit.entry) for hit in self.bot.service.autocomplete(current[:200])][
+            : limits.CHOICES
+        ]
 
     async def deleted_terms(
         self, interaction: discord.Interaction, current: str
@@ -131,14 +151,14 @@ class GlossaryAdmin(commands.Cog):
         found = [
             entry for entry in deleted if wanted in normalize(entry.term) or wanted in entry.key
         ]
-        return [choice(entry, " - deleted") for entry in found[:25]]
+        return [choice(entry, " - deleted") for entry in found[: limits.CHOICES]]
 
     async def any_terms(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         """Offer live entries, then deleted ones."""
         live = await self.live_terms(interaction, current)
-        return (live + await self.deleted_terms(interaction, current))[:25]
+        return (live + await self.deleted_terms(interaction, current))[: limits.CHOICES]
 
     async def aliases_of_term(
         self, interaction: discord.Interaction, current: str
@@ -151,10 +171,12 @@ class GlossaryAdmin(commands.Cog):
             return []
         wanted = normalize(current)
         return [
-            app_commands.Choice(name=clip(alias, CHOICE_MAX), value=alias[:CHOICE_MAX])
+            app_commands.Choice(
+                name=clip(alias, limits.CHOICE_NAME), value=alias[: limits.CHOICE_NAME]
+            )
             for alias in entry.aliases
             if wanted in normalize(alias)
-        ][:25]
+        ][: limits.CHOICES]
 
     async def revisions_of_term(
         self, interaction: discord.Interaction, current: str
@@ -164,7 +186,7 @@ class GlossaryAdmin(commands.Cog):
             return []
         key = str(getattr(interaction.namespace, "term", "") or "")
         try:
-            revisions = await self.bot.service.history(key, limit=25)
+            revisions = await self.bot.service.history(key, limit=limits.CHOICES)
         except NotFound:
             return []
         return [
@@ -172,7 +194,7 @@ class GlossaryAdmin(commands.Cog):
                 name=clip(
                     f"r{rev.id} · v{rev.version} {rev.action} by {rev.author_name} "
                     f"{rev.created_at[:16]}",
-                    CHOICE_MAX,
+                    limits.CHOICE_NAME,
                 ),
                 value=rev.id,
             )
@@ -197,7 +219,7 @@ class GlossaryAdmin(commands.Cog):
     @app_commands.choices(category=CATEGORY_CHOICES)
     async def add(self, interaction: discord.Interaction, category: str = "general") -> None:
         """Open the add form."""
-        await interaction.response.send_modal(EntryModal(category=category))
+        await open_form(interaction, EntryModal(category=category))
 
     @admin.command(name="edit", description="Edit a glossary entry (opens a form)")
     @app_commands.describe(term="The entry to edit", category="A new category (default: keep it)")
@@ -209,8 +231,8 @@ class GlossaryAdmin(commands.Cog):
         """Open the edit form pre-filled with the entry as it is now."""
         entry = find_live(self.bot, term)
         form_defaults(entry)  # refuses entries too long for a Discord form, before it opens
-        await interaction.response.send_modal(
-            EntryModal(category=category or entry.category, original=entry)
+        await open_form(
+            interaction, EntryModal(category=category or entry.category, original=entry)
         )
 
     @alias.command(name="add", description="Add another name for an entry")
@@ -314,7 +336,8 @@ class GlossaryAdmin(commands.Cog):
 
     @admin.command(name="revert", description="Restore an entry's content from an earlier revision")
     @app_commands.describe(term="The entry", revision="The revision to go back to (see history)")
-    @app_commands.autocomplete(term=any_terms, revision=revisions_of_term)
+    @app_commands.autocomplete(term=any_terms)
+    @app_commands.autocomplete(revision=revisions_of_term)
     async def revert(self, interaction: discord.Interaction, term: str, revision: int) -> None:
         """Write an earlier revision's content as a new revision."""
         entry = await self._find_any(term)
@@ -441,17 +464,14 @@ class GlossaryAdmin(commands.Cog):
         """Show the most frequent missed lookups with buttons to act on them."""
         async with deferred_if_slow(interaction):
             await self.bot.service.flush_usage()
-            misses = await self.bot.service.repo.top_misses(SELECT_OPTIONS_MAX)
+            misses = await self.bot.service.repo.top_misses(limits.CHOICES)
         embed = missing_embed(misses)
         if not misses:
-            await interaction.response.send_message(
-                embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
-            )
+            await send_ephemeral(interaction, embed=embed)
             await send_learned_aliases(interaction)
             return
-        view = MissingView(interaction.user.id, misses)
-        await interaction.response.send_message(
-            embed=embed, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS
+        await send_ephemeral(
+            interaction, embed=embed, view=MissingView(interaction.user.id, misses)
         )
         await send_learned_aliases(interaction)
 
@@ -479,15 +499,13 @@ class GlossaryAdmin(commands.Cog):
             value=clip(stats.ranked_lines(top), 1024),
             inline=True,
         )
-        top_misses = [(clip(query, 60), count) for query, count in await repo.top_misses(10)]
+        top_misses = [(member_text(query, 60), count) for query, count in await repo.top_misses(10)]
         embed.add_field(
             name="Most frequent misses",
             value=clip(stats.ranked_lines(top_misses), 1024),
             inline=True,
         )
-        await interaction.response.send_message(
-            embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS
-        )
+        await send_ephemeral(interaction, embed=embed)
 
     # Settings ----------------------------------------------------------------------------
 
@@ -501,8 +519,8 @@ class GlossaryAdmin(commands.Cog):
         """Set or clear the audit channel."""
         assert interaction.guild_id is not None
         async with deferred_if_slow(interaction):
-            await self.bot.service.repo.set_setting(
-                interaction.guild_id, AUDIT_SETTING, channel.id if channel else None
+            await self.bot.service.settings.set_audit_channel(
+                interaction.guild_id, channel.id if channel else None
             )
         if channel is None:
             await send_ephemeral(interaction, "Glossary changes are no longer posted anywhere.")
@@ -514,17 +532,14 @@ class GlossaryAdmin(commands.Cog):
 
     async def _require_manager(self, interaction: discord.Interaction) -> bool:
         """Refuse unless the member has Manage Server: moderators must not grant moderation."""
-        if interaction.permissions.manage_guild or interaction.permissions.administrator:
+        if manages_server(interaction):
             return True
         await send_ephemeral(interaction, ROLES_REFUSAL)
         return False
 
     async def _role_ids(self, guild_id: int) -> list[int]:
         """Return the stored moderator role ids."""
-        return [
-            int(role_id)
-            for role_id in await self.bot.service.repo.get_setting(guild_id, MOD_ROLES_SETTING, [])
-        ]
+        return await self.bot.service.settings.moderator_roles(guild_id)
 
     @roles.command(name="add", description="Let members with this role edit the glossary")
     @app_commands.describe(role="The role")
@@ -538,8 +553,8 @@ class GlossaryAdmin(commands.Cog):
             await send_ephemeral(interaction, f"{role.mention} can already edit the glossary.")
             return
         async with deferred_if_slow(interaction):
-            await self.bot.service.repo.set_setting(
-                interaction.guild_id, MOD_ROLES_SETTING, [*role_ids, role.id]
+            await self.bot.service.settings.set_moderator_roles(
+                interaction.guild_id, [*role_ids, role.id]
             )
         await send_ephemeral(interaction, f"Members with {role.mention} can now edit the glossary.")
         await audit(interaction, "moderator role added", role.name)
@@ -559,7 +574,7 @@ class GlossaryAdmin(commands.Cog):
             return
         kept = [role_id for role_id in role_ids if role_id != role.id]
         async with deferred_if_slow(interaction):
-            await self.bot.service.repo.set_setting(interaction.guild_id, MOD_ROLES_SETTING, kept)
+            await self.bot.service.settings.set_moderator_roles(interaction.guild_id, kept)
         await send_ephemeral(
             interaction, f"Members with {role.mention} can no longer edit the glossary."
         )
@@ -576,8 +591,3 @@ class GlossaryAdmin(commands.Cog):
             "Members with the Manage Server permission can always edit the glossary. "
             f"Moderator roles: {names}.",
         )
-
-
-async def setup(bot: GlossaryBot) -> None:
-    """Load the cog."""
-    await bot.add_cog(GlossaryAdmin(bot))
