@@ -124,8 +124,11 @@ class GlossaryTree(app_commands.CommandTree):
         await report_error(interaction, error)
 
 
-class GlossaryBot(commands.Bot):
-    """The glossary bot: opens the store, loads the cogs and syncs commands deliberately."""
+class GlossaryBot(commands.AutoShardedBot):
+    """The glossary bot: opens the store, loads the cogs and syncs commands deliberately.
+
+    Sharded by discord.py itself: one shard until Discord asks for more (SHARD_COUNT=auto).
+    """
 
     def __init__(self, settings: Settings, *, service: GlossaryService | None = None) -> None:
         # A text-only bot: the voice libraries' absence is not worth a warning at every start.
@@ -136,6 +139,7 @@ class GlossaryBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=GlossaryTree,
             help_command=None,
+            shard_count=settings.shard_count,
         )
         self.settings = settings
         self._service = service
@@ -273,6 +277,13 @@ class GlossaryBot(commands.Bot):
         kept = sorted(scope for scope in scopes if scope is not None)
         await repo.set_meta(guilds_meta, json.dumps(kept))
         return synced
+
+    async def launch_shards(self) -> None:
+        """Ask Discord how many shards it wants, but connect to DISCORD_GATEWAY_URL (a proxy)."""
+        if self.shard_count is None:
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
+            log.info("Discord recommends %d shard(s)", self.shard_count)
+        await super().launch_shards()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Skip text-command parsing: every command is a slash command; cogs listen on their own."""
