@@ -30,6 +30,9 @@ STORE_REFUSED = (
     "so nothing was saved. Please try again later; if it keeps failing, tell the bot's operator"
 )
 
+# The stored hash of a scope whose commands were removed.
+NO_COMMANDS = hashlib.sha256(b"[]").hexdigest()
+
 STALE_COMMAND = (
     "This command changed since your Discord app loaded it. Reload Discord (Ctrl+R, or restart "
     "the app) and try again."
@@ -51,6 +54,8 @@ async def send_ephemeral(
 ) -> None:
     """Answer an interaction privately, whether or not it was already answered (or deferred)."""
     kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
+    if kwargs.get("file", ...) is None:
+        del kwargs["file"]  # callers pass file=None for "no attachment"; discord.py wants it absent
     if content is not None:
         kwargs["content"] = content
     if interaction.response.is_done():
@@ -105,11 +110,8 @@ async def report_error(
         else:
             message = f"Sorry, something went wrong on my side (error id `{error_id}`)."
     try:
-        if attachment is not None:
-            # What the member typed goes back with the error, so nothing they wrote is lost.
-            await send_ephemeral(interaction, message, file=attachment)
-        else:
-            await send_ephemeral(interaction, message)
+        # What the member typed goes back with the error, so nothing they wrote is lost.
+        await send_ephemeral(interaction, message, file=attachment)
     except discord.HTTPException:
         log.warning("Could not deliver an error message for interaction %s", interaction.id)
 
@@ -163,7 +165,7 @@ class GlossaryBot(commands.AutoShardedBot):
         log.info(
             "Glossary loaded: %d entries from %s", len(self.service.entries), self.settings.db_path
         )
-        recorded = await self.service.repo.get_meta(ADOPTED_META)
+        recorded = await self.service.repo.get_meta(self._adopted_meta)
         configured = configured_home(self.settings.home_guild_ids, self.settings.dev_guild_id)
         # Which servers are present is known only after READY; settle "adopted" there.
         self.home = resolve_home(
@@ -174,6 +176,12 @@ class GlossaryBot(commands.AutoShardedBot):
         await self.sync_commands()
         await self.command_mentions.fetch(self.tree, self.settings.dev_guild_id)
         self.flush_usage.start()
+
+    @property
+    def _adopted_meta(self) -> str:
+        """Return where this application's adopted home server is recorded."""
+        # Per application: a test bot adopting its test server must not bind the real bot.
+        return f"{ADOPTED_META}:{self.application_id or 0}"
 
     def claim_for_home(self, group: app_commands.Group) -> None:
         """Register a command group in the home servers only, never globally."""
@@ -190,7 +198,7 @@ class GlossaryBot(commands.AutoShardedBot):
             home = resolve_home(None, None, (guild.id for guild in present))
             if home.source == "adopted":
                 (guild_id,) = home.ids
-                await self.service.repo.set_meta(ADOPTED_META, str(guild_id))
+                await self.service.repo.set_meta(self._adopted_meta, str(guild_id))
                 log.warning(
                     "HOME_GUILD_IDS is not set: adopted the only server, %s, as the glossary's "
                     "home. Only its moderators can change the glossary; set HOME_GUILD_IDS to "
@@ -276,7 +284,23 @@ class GlossaryBot(commands.AutoShardedBot):
             log.info("Synced %d application commands (%s)", len(done), name)
         kept = sorted(scope for scope in scopes if scope is not None)
         await repo.set_meta(guilds_meta, json.dumps(kept))
+        if None not in scopes:
+            synced += await self._clear_global_commands(app)
         return synced
+
+    async def _clear_global_commands(self, app: int) -> int:
+        """Remove global commands this application synced before DEV_GUILD_ID was set."""
+        meta_key = f"command_hash:{app}:global"
+        if await self.service.repo.get_meta(meta_key) in (None, NO_COMMANDS):
+            return 0
+        try:
+            await self.http.bulk_upsert_global_commands(app, [])
+        except discord.HTTPException as exc:
+            log.error("Could not remove the global application commands: %s", exc)
+            return 0
+        await self.service.repo.set_meta(meta_key, NO_COMMANDS)
+        log.info("Removed the global application commands: DEV_GUILD_ID has them all")
+        return 1
 
     async def launch_shards(self) -> None:
         """Ask Discord how many shards it wants, but connect to DISCORD_GATEWAY_URL (a proxy)."""
