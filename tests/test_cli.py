@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import os
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from bot.glossary.service import GlossaryService
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,9 +50,21 @@ def revision_count(db: Path) -> int:
         return conn.execute("SELECT count(*) FROM revisions").fetchone()[0]
 
 
+def create_database(path: Path) -> None:
+    """Create and seed a database file the way `run` does."""
+
+    async def create() -> None:
+        service = await GlossaryService.open(path)
+        await service.close()
+
+    asyncio.run(create())
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    return tmp_path / "glossary.db"
+    path = tmp_path / "glossary.db"
+    create_database(path)
+    return path
 
 
 def test_define_prints_the_entry(db: Path) -> None:
@@ -241,9 +256,10 @@ def test_backup_copies_the_database(db: Path, tmp_path: Path) -> None:
     assert entry_count(dest) == entry_count(db) == 26
 
 
-def test_commands_need_no_token_and_use_default_db(tmp_path: Path) -> None:
+def test_commands_need_no_token_and_read_the_default_db(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "GLOSSARY_"))}
     env["PYTHONPATH"] = str(ROOT)
+    create_database(tmp_path / "glossary.db")
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "define", "--json", "cuda"],
         capture_output=True,
@@ -254,7 +270,6 @@ def test_commands_need_no_token_and_use_default_db(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["match"]["key"] == "cuda"
-    assert (tmp_path / "glossary.db").exists()
 
 
 def test_run_without_token_explains(tmp_path: Path) -> None:
@@ -268,7 +283,7 @@ def test_run_without_token_explains(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
-    assert proc.returncode == 2
+    assert proc.returncode == 3
     assert b"DISCORD_TOKEN" in proc.stderr
     assert b"Traceback" not in proc.stderr
 
@@ -309,7 +324,7 @@ def test_define_reports_a_database_it_cannot_open(tmp_path: Path) -> None:
     not_a_db.write_text("this is not SQLite\n" * 100, encoding="utf-8")
     before = not_a_db.read_bytes()
     proc = run_cli("define", "kaggle", db=not_a_db)
-    assert proc.returncode == 1
+    assert proc.returncode == 5
     assert b"Traceback" not in proc.stderr
     assert b"notes.txt" in proc.stderr
     assert not_a_db.read_bytes() == before
