@@ -316,7 +316,7 @@ async def _connect_checked(path: Path, *, read_only: bool) -> tuple[aiosqlite.Co
         return await _connect_read(path, read_only=read_only, immutable=False), False
     except sqlite3.Error as exc:
         # Reading a WAL file needs a -shm file beside it, which a read-only folder cannot hold.
-        if not (read_only and "unable to open" in str(exc)):
+        if not (read_only and ("unable to open" in str(exc) or "readonly" in str(exc))):
             raise _open_error(path, exc) from None
     try:
         return await _connect_read(path, read_only=True, immutable=True), True
