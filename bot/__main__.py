@@ -277,7 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except (OSError, sqlite3.Error) as exc:
         # The database cannot be written now (busy, full disk): it may pass, so exit 1.
-        _report(f"database {os.environ.get('GLOSSARY_DB') or DEFAULT_DB_PATH}: {exc}")
+        where = os.path.expanduser(os.environ.get("GLOSSARY_DB") or DEFAULT_DB_PATH)
+        _report(f"database {where}: {exc}")
         return exitcodes.FAILURE
     except KeyboardInterrupt:
         return exitcodes.INTERRUPTED

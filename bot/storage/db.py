@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 10_000
 # quick_check reads every page; on a huge file give up rather than delay start-up for minutes.
 INTEGRITY_BUDGET_SECONDS = 5.0
+# SQLite virtual-machine steps between two looks at the clock during the check.
+PROGRESS_STEPS = 10_000
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Tables every version of the schema has; a file without them is not (or no longer) ours.
 CORE_TABLES = frozenset({"entries", "names", "revisions", "meta", "guild_settings"})
@@ -236,7 +238,7 @@ async def _tables(conn: aiosqlite.Connection) -> set[str]:
 async def check_integrity(conn: aiosqlite.Connection, path: Path) -> None:
     """Refuse a database with corrupt pages; give up quietly if the check runs too long."""
     deadline = time.monotonic() + INTEGRITY_BUDGET_SECONDS
-    await conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    await conn.set_progress_handler(lambda: int(time.monotonic() > deadline), PROGRESS_STEPS)
     try:
         async with conn.execute("PRAGMA quick_check(5)") as cursor:
             rows = [str(row[0]) for row in await cursor.fetchall()]

@@ -181,3 +181,20 @@ async def test_a_read_only_open_refuses_a_database_that_needs_a_migration(
     with pytest.raises(StoreError, match=r"needs an upgrade \(schema v1 to v2\)"):
         await Repository.open(path, create=False, read_only=True)
     assert path.read_bytes() == before
+
+
+async def test_an_integrity_check_over_its_budget_is_skipped_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "g.db"
+    await create(path)
+    # A budget already spent, and the clock read at every step: the check must give up.
+    monkeypatch.setattr(db, "INTEGRITY_BUDGET_SECONDS", -1.0)
+    monkeypatch.setattr(db, "PROGRESS_STEPS", 1)
+    with caplog.at_level(logging.WARNING):
+        service = await GlossaryService.open(path)
+    try:
+        assert service.get("kaggle") is not None
+    finally:
+        await service.close()
+    assert f"Integrity check of {path} skipped" in caplog.text
