@@ -136,6 +136,20 @@ def _backup_file(source: Path, dest: Path, *, immutable: bool = False) -> None:
     partial.unlink(missing_ok=True)
     # Made here rather than by SQLite, so an unwritable destination fails with its real cause.
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    try:
+        _copy_database(source, partial, immutable=immutable)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    # Left by someone who opened an earlier backup: stale WAL frames must not meet the new file.
+    for suffix in ("-wal", "-shm"):
+        dest.with_name(dest.name + suffix).unlink(missing_ok=True)
+    # A crash mid-copy leaves only the .partial file; the previous backup stays intact.
+    os.replace(partial, dest)
+
+
+def _copy_database(source: Path, dest: Path, *, immutable: bool) -> None:
+    """Copy `source` into the empty file `dest` as one self-contained database file."""
     # Only reading the source: a read-only copy or mount can be backed up too.
     src = sqlite3.connect(
         sqlite_uri(source, read_only=True, immutable=immutable),
@@ -143,17 +157,12 @@ def _backup_file(source: Path, dest: Path, *, immutable: bool = False) -> None:
         timeout=BUSY_TIMEOUT_MS / 1000,
     )
     try:
-        out = sqlite3.connect(partial)
+        out = sqlite3.connect(dest)
         try:
             src.backup(out)
-            # A backup is one self-contained file: no -wal beside it to lose when copied.
+            # No -wal beside a backup to lose when it is copied elsewhere.
             out.execute("PRAGMA journal_mode = DELETE")
         finally:
             out.close()
     finally:
         src.close()
-    # Left by someone who opened an earlier backup: stale WAL frames must not meet the new file.
-    for suffix in ("-wal", "-shm"):
-        dest.with_name(dest.name + suffix).unlink(missing_ok=True)
-    # A crash mid-copy leaves only the .partial file; the previous backup stays intact.
-    os.replace(partial, dest)
