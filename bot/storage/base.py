@@ -152,7 +152,7 @@ def _copy_database(source: Path, dest: Path, *, immutable: bool) -> None:
     """Copy `source` into the empty file `dest` as one self-contained database file."""
     # Only reading the source: a read-only copy or mount can be backed up too.
     src = sqlite3.connect(
-        sqlite_uri(source, read_only=True, immutable=immutable),
+        sqlite_uri(source, "ro", immutable=immutable),
         uri=True,
         timeout=BUSY_TIMEOUT_MS / 1000,
     )

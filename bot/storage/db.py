@@ -73,9 +73,9 @@ def file_id(path: Path) -> FileId | None:
     return (st.st_dev, st.st_ino)
 
 
-def sqlite_uri(path: Path, *, read_only: bool, immutable: bool = False) -> str:
-    """Return the SQLite URI that opens `path` read-only or read-write (never creating it)."""
-    query = "?mode=ro" if read_only else "?mode=rw"
+def sqlite_uri(path: Path, mode: str, *, immutable: bool = False) -> str:
+    """Return the SQLite URI that opens `path` with `mode`: ro, rw, or rwc (may create it)."""
+    query = f"?mode={mode}"
     if immutable:
         # No -shm file can be made next to it (a read-only folder): read the file as it is.
         query += "&immutable=1"
@@ -116,18 +116,22 @@ async def _raw_connect(database: str, *, uri: bool) -> aiosqlite.Connection:
 
 
 async def connect(
-    path: str | Path, *, read_only: bool = False, immutable: bool = False, wal: bool = True
+    path: str | Path,
+    *,
+    read_only: bool = False,
+    immutable: bool = False,
+    wal: bool = True,
+    create: bool = True,
 ) -> aiosqlite.Connection:
     """Open the database at `path` with the bot's pragmas (WAL if writable and `wal`)."""
     if str(path) == ":memory:":
         conn = await _raw_connect(":memory:", uri=False)
     else:
         path = Path(path)
-        if not read_only:
+        if create and not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        target = sqlite_uri(path, read_only=read_only, immutable=immutable)
-        # mode=rwc only when writable: a read-only open must never create a file.
-        conn = await _raw_connect(target if read_only else target + "c", uri=True)
+        mode = "ro" if read_only else "rwc" if create else "rw"
+        conn = await _raw_connect(sqlite_uri(path, mode, immutable=immutable), uri=True)
     try:
         conn.row_factory = sqlite3.Row
         # busy_timeout first, so switching to WAL waits for a concurrent opener.
@@ -220,7 +224,7 @@ def is_glossary_database(path: Path) -> bool:
         with open(path, "rb") as handle:
             if handle.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
                 return False
-        conn = sqlite3.connect(sqlite_uri(path, read_only=True), uri=True)
+        conn = sqlite3.connect(sqlite_uri(path, "ro"), uri=True)
         try:
             rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
         finally:
@@ -303,7 +307,8 @@ def _open_error(path: Path, exc: sqlite3.Error) -> StoreError:
 
 async def _connect_read(path: Path, *, read_only: bool, immutable: bool) -> aiosqlite.Connection:
     """Connect and read the schema version once, so a file SQLite cannot read fails here."""
-    conn = await connect(path, read_only=read_only, immutable=immutable, wal=False)
+    # No WAL switch yet and no creating: nothing may be written before the checks pass.
+    conn = await connect(path, read_only=read_only, immutable=immutable, wal=False, create=False)
     try:
         await schema_version(conn)
     except BaseException:
