@@ -8,6 +8,7 @@ import binascii
 import json
 import logging
 import signal
+import sqlite3
 
 import aiohttp
 import discord
@@ -191,6 +192,10 @@ def run_bot(settings: Settings) -> int:
         # The database cannot be used (not this bot's, corrupt, unreadable): one line, no retry.
         log.error("Cannot start: %s", exc.message)
         return exitcodes.DATABASE
+    except sqlite3.Error as exc:
+        # Busy, locked or out of disk space: may pass, so a service manager may try again.
+        log.error("Cannot start: database %s: %s", settings.db_path, exc)
+        return exitcodes.FAILURE
     except (OSError, aiohttp.ClientError, discord.GatewayNotFound) as exc:
         log.error("Cannot reach Discord at %s: %s", settings.api_base_url, exc)
         return exitcodes.FAILURE
