@@ -150,6 +150,8 @@ class GlossaryBot(commands.AutoShardedBot):
         self.home = HomeGuilds(frozenset(), "unresolved")
         self._home_commands: list[app_commands.Group] = []
         self._home_checked = False
+        self._flush_failure: str | None = None
+        self._set_up = False
 
     @property
     def service(self) -> GlossaryService:
@@ -233,9 +235,17 @@ class GlossaryBot(commands.AutoShardedBot):
         try:
             await self.service.flush_usage()
             await self.service.refresh_if_changed_elsewhere()
+        except (GlossaryError, sqlite3.Error) as exc:
+            # Counts stay buffered; a busy, replaced or read-only database must not stop the bot,
+            # and the same known cause is worth one line, not one traceback every ten seconds.
+            cause = exc.message if isinstance(exc, GlossaryError) else str(exc)
+            if cause != self._flush_failure:
+                log.error("Could not save lookup counts or reload the glossary: %s", cause)
+            self._flush_failure = cause
         except Exception:
-            # Counts stay buffered; a busy or read-only database must not stop the bot.
             log.warning("Could not save lookup counts or reload the glossary", exc_info=True)
+        else:
+            self._flush_failure = None
 
     def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         """Return the JSON Discord would receive for this scope's commands."""
@@ -324,9 +334,15 @@ class GlossaryBot(commands.AutoShardedBot):
             self._home_checked = True
             await self.settle_home(list(self.guilds))
 
+    async def _async_setup_hook(self) -> None:
+        await super()._async_setup_hook()
+        self._set_up = True
+
     async def close(self) -> None:
-        """Close the Discord connection, then the database."""
-        await super().close()
+        """Close the Discord connection (if one was ever set up), then the database."""
+        # AutoShardedClient.close needs what `async with bot` or login sets up first.
+        if self._set_up:
+            await super().close()
         self.flush_usage.cancel()
         if self._service is not None:
             await self._service.close()

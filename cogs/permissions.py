@@ -14,7 +14,6 @@ from discord import app_commands
 
 from bot.client import GlossaryBot, send_ephemeral
 
-MOD_ROLES_SETTING = "mod_roles"
 REFUSAL = "You need the Manage Server permission or a glossary moderator role to do that."
 SERVER_REFUSAL = "You need the Manage Server permission in this server to do that."
 
