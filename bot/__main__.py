@@ -14,16 +14,21 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
 
+from bot import exitcodes
 from bot.config import DEFAULT_DB_PATH, ConfigError, Settings, load_dotenv_file, load_settings
 from bot.glossary.matcher import Hit, LookupResult
 from bot.glossary.models import GlossaryError
 from bot.glossary.service import CLI_ACTOR, GlossaryService
+from bot.storage.db import StoreError, is_glossary_database, os_cause
+from bot.storage.migrations import MigrationError, SchemaTooNew
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
+EXIT_OK = exitcodes.OK
+EXIT_FAILURE = exitcodes.FAILURE
+EXIT_BAD_INPUT = exitcodes.BAD_INPUT
+# Commands that only read: they open the database read-only and never create one.
+READ_ONLY_COMMANDS = frozenset({"define", "scan", "export", "backup"})
 
 
 class CliError(Exception):
@@ -192,12 +197,21 @@ async def cmd_export(service: GlossaryService, args: argparse.Namespace, out: Te
 async def cmd_backup(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
     """Copy the live database to a file with SQLite's online backup."""
     dest = Path(args.file)
-    if dest.resolve() == Path(service.repo.path).resolve():
-        raise CliError("the backup file must not be the database itself")
+    if dest.exists() and dest.resolve() == Path(service.repo.path).resolve():
+        raise CliError(f"backup destination {dest} is the database itself; name another file")
+    if dest.is_dir():
+        raise CliError(f"backup destination {dest} is a directory; name a file in it")
+    if dest.exists() and not args.force and not is_glossary_database(dest):
+        raise CliError(
+            f"backup destination {dest} exists and is not a glossary backup; choose another "
+            "name, or pass --force to replace it"
+        )
     try:
         await service.repo.backup(dest)
     except OSError as exc:
-        raise CliError(f"cannot write {dest}: {exc.strerror}") from None
+        raise CliError(f"cannot write the backup to {dest}: {os_cause(exc)}") from None
+    except sqlite3.Error as exc:
+        raise CliError(f"cannot write the backup to {dest}: {exc}") from None
     out.write(f"Backed up {len(service.entries)} entries to {dest}\n")
     return EXIT_OK
 
@@ -206,11 +220,23 @@ Handler = Callable[[GlossaryService, argparse.Namespace, TextIO], Coroutine[Any,
 
 
 async def _with_service(settings: Settings, handler: Handler, args: argparse.Namespace) -> int:
-    service = await GlossaryService.open(settings.db_path)
+    read_only = args.command in READ_ONLY_COMMANDS
+    service = await GlossaryService.open(
+        settings.db_path, create=not read_only, read_only=read_only
+    )
     try:
         return await handler(service, args, sys.stdout)
     finally:
         await service.close()
+
+
+def _application_id(raw: str) -> int:
+    """Parse --client-id: a Discord snowflake, a positive number."""
+    if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) < 2**64:
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not an Application ID (a positive number from the Developer Portal)"
+        )
+    return int(raw)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -237,10 +263,15 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(handler=cmd_export)
     backup = sub.add_parser("backup", help="copy the database safely while the bot runs")
     backup.add_argument("file")
+    backup.add_argument(
+        "--force", action="store_true", help="replace DEST even if it is not an earlier backup"
+    )
     backup.set_defaults(handler=cmd_backup)
     invite = sub.add_parser("invite", help="print the URL that adds the bot to a server")
     invite.add_argument(
-        "--client-id", type=int, help="the application id (read from the token if omitted)"
+        "--client-id",
+        type=_application_id,
+        help="the application id (read from the token if omitted)",
     )
     return parser
 
@@ -273,21 +304,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(invite_url(settings, args.client_id))
             return EXIT_OK
         return asyncio.run(_with_service(settings, args.handler, args))
-    except (CliError, ConfigError) as exc:
+    except CliError as exc:
         _report(str(exc))
-        return EXIT_BAD_INPUT
+        return exitcodes.BAD_INPUT
+    except ConfigError as exc:
+        _report(str(exc))
+        return exitcodes.CONFIG
+    except (StoreError, SchemaTooNew, MigrationError) as exc:
+        _report(exc.message, exc.problems)
+        return exitcodes.DATABASE
     except GlossaryError as exc:
         _report(exc.message, exc.problems)
-        return EXIT_BAD_INPUT
+        return exitcodes.BAD_INPUT
     except BrokenPipeError:
         # The reader of our stdout went away (e.g. `| head`); that is not an error.
         return EXIT_OK
     except (OSError, sqlite3.Error) as exc:
-        # The database file cannot be opened or written (permissions, full disk, not SQLite).
-        _report(f"database {os.environ.get('GLOSSARY_DB') or DEFAULT_DB_PATH}: {exc}")
-        return EXIT_FAILURE
+        # The database cannot be written now (busy, full disk): it may pass, so exit 1.
+        where = os.path.expanduser(os.environ.get("GLOSSARY_DB") or DEFAULT_DB_PATH)
+        _report(f"database {where}: {exc}")
+        return exitcodes.FAILURE
     except KeyboardInterrupt:
-        return 130
+        return exitcodes.INTERRUPTED
 
 
 if __name__ == "__main__":

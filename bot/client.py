@@ -30,6 +30,9 @@ STORE_REFUSED = (
     "so nothing was saved. Please try again later; if it keeps failing, tell the bot's operator"
 )
 
+# The stored hash of a scope whose commands were removed.
+NO_COMMANDS = hashlib.sha256(b"[]").hexdigest()
+
 STALE_COMMAND = (
     "This command changed since your Discord app loaded it. Reload Discord (Ctrl+R, or restart "
     "the app) and try again."
@@ -51,6 +54,8 @@ async def send_ephemeral(
 ) -> None:
     """Answer an interaction privately, whether or not it was already answered (or deferred)."""
     kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
+    if kwargs.get("file", ...) is None:
+        del kwargs["file"]  # callers pass file=None for "no attachment"; discord.py wants it absent
     if content is not None:
         kwargs["content"] = content
     if interaction.response.is_done():
@@ -105,11 +110,8 @@ async def report_error(
         else:
             message = f"Sorry, something went wrong on my side (error id `{error_id}`)."
     try:
-        if attachment is not None:
-            # What the member typed goes back with the error, so nothing they wrote is lost.
-            await send_ephemeral(interaction, message, file=attachment)
-        else:
-            await send_ephemeral(interaction, message)
+        # What the member typed goes back with the error, so nothing they wrote is lost.
+        await send_ephemeral(interaction, message, file=attachment)
     except discord.HTTPException:
         log.warning("Could not deliver an error message for interaction %s", interaction.id)
 
@@ -124,8 +126,11 @@ class GlossaryTree(app_commands.CommandTree):
         await report_error(interaction, error)
 
 
-class GlossaryBot(commands.Bot):
-    """The glossary bot: opens the store, loads the cogs and syncs commands deliberately."""
+class GlossaryBot(commands.AutoShardedBot):
+    """The glossary bot: opens the store, loads the cogs and syncs commands deliberately.
+
+    Sharded by discord.py itself: one shard until Discord asks for more (SHARD_COUNT=auto).
+    """
 
     def __init__(self, settings: Settings, *, service: GlossaryService | None = None) -> None:
         # A text-only bot: the voice libraries' absence is not worth a warning at every start.
@@ -136,6 +141,7 @@ class GlossaryBot(commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=GlossaryTree,
             help_command=None,
+            shard_count=settings.shard_count,
         )
         self.settings = settings
         self._service = service
@@ -144,6 +150,8 @@ class GlossaryBot(commands.Bot):
         self.home = HomeGuilds(frozenset(), "unresolved")
         self._home_commands: list[app_commands.Group] = []
         self._home_checked = False
+        self._flush_failure: str | None = None
+        self._set_up = False
 
     @property
     def service(self) -> GlossaryService:
@@ -159,7 +167,7 @@ class GlossaryBot(commands.Bot):
         log.info(
             "Glossary loaded: %d entries from %s", len(self.service.entries), self.settings.db_path
         )
-        recorded = await self.service.repo.get_meta(ADOPTED_META)
+        recorded = await self.service.repo.get_meta(self._adopted_meta)
         configured = configured_home(self.settings.home_guild_ids, self.settings.dev_guild_id)
         # Which servers are present is known only after READY; settle "adopted" there.
         self.home = resolve_home(
@@ -170,6 +178,12 @@ class GlossaryBot(commands.Bot):
         await self.sync_commands()
         await self.command_mentions.fetch(self.tree, self.settings.dev_guild_id)
         self.flush_usage.start()
+
+    @property
+    def _adopted_meta(self) -> str:
+        """Return where this application's adopted home server is recorded."""
+        # Per application: a test bot adopting its test server must not bind the real bot.
+        return f"{ADOPTED_META}:{self.application_id or 0}"
 
     def claim_for_home(self, group: app_commands.Group) -> None:
         """Register a command group in the home servers only, never globally."""
@@ -186,7 +200,7 @@ class GlossaryBot(commands.Bot):
             home = resolve_home(None, None, (guild.id for guild in present))
             if home.source == "adopted":
                 (guild_id,) = home.ids
-                await self.service.repo.set_meta(ADOPTED_META, str(guild_id))
+                await self.service.repo.set_meta(self._adopted_meta, str(guild_id))
                 log.warning(
                     "HOME_GUILD_IDS is not set: adopted the only server, %s, as the glossary's "
                     "home. Only its moderators can change the glossary; set HOME_GUILD_IDS to "
@@ -221,9 +235,17 @@ class GlossaryBot(commands.Bot):
         try:
             await self.service.flush_usage()
             await self.service.refresh_if_changed_elsewhere()
+        except (GlossaryError, sqlite3.Error) as exc:
+            # Counts stay buffered; a busy, replaced or read-only database must not stop the bot,
+            # and the same known cause is worth one line, not one traceback every ten seconds.
+            cause = exc.message if isinstance(exc, GlossaryError) else str(exc)
+            if cause != self._flush_failure:
+                log.error("Could not save lookup counts or reload the glossary: %s", cause)
+            self._flush_failure = cause
         except Exception:
-            # Counts stay buffered; a busy or read-only database must not stop the bot.
             log.warning("Could not save lookup counts or reload the glossary", exc_info=True)
+        else:
+            self._flush_failure = None
 
     def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
         """Return the JSON Discord would receive for this scope's commands."""
@@ -272,7 +294,30 @@ class GlossaryBot(commands.Bot):
             log.info("Synced %d application commands (%s)", len(done), name)
         kept = sorted(scope for scope in scopes if scope is not None)
         await repo.set_meta(guilds_meta, json.dumps(kept))
+        if None not in scopes:
+            synced += await self._clear_global_commands(app)
         return synced
+
+    async def _clear_global_commands(self, app: int) -> int:
+        """Remove global commands this application synced before DEV_GUILD_ID was set."""
+        meta_key = f"command_hash:{app}:global"
+        if await self.service.repo.get_meta(meta_key) in (None, NO_COMMANDS):
+            return 0
+        try:
+            await self.http.bulk_upsert_global_commands(app, [])
+        except discord.HTTPException as exc:
+            log.error("Could not remove the global application commands: %s", exc)
+            return 0
+        await self.service.repo.set_meta(meta_key, NO_COMMANDS)
+        log.info("Removed the global application commands: DEV_GUILD_ID has them all")
+        return 1
+
+    async def launch_shards(self) -> None:
+        """Ask Discord how many shards it wants, but connect to DISCORD_GATEWAY_URL (a proxy)."""
+        if self.shard_count is None:
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
+            log.info("Discord recommends %d shard(s)", self.shard_count)
+        await super().launch_shards()
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Skip text-command parsing: every command is a slash command; cogs listen on their own."""
@@ -289,9 +334,15 @@ class GlossaryBot(commands.Bot):
             self._home_checked = True
             await self.settle_home(list(self.guilds))
 
+    async def _async_setup_hook(self) -> None:
+        await super()._async_setup_hook()
+        self._set_up = True
+
     async def close(self) -> None:
-        """Close the Discord connection, then the database."""
-        await super().close()
+        """Close the Discord connection (if one was ever set up), then the database."""
+        # AutoShardedClient.close needs what `async with bot` or login sets up first.
+        if self._set_up:
+            await super().close()
         self.flush_usage.cancel()
         if self._service is not None:
             await self._service.close()

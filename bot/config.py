@@ -106,7 +106,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     token = env.get("DISCORD_TOKEN", "").strip() or None
     return Settings(
         token=token,
-        db_path=Path(env.get("GLOSSARY_DB", "").strip() or DEFAULT_DB_PATH),
+        # expanduser: .env files are not read by a shell, so `~/g.db` arrives as written.
+        db_path=Path(env.get("GLOSSARY_DB", "").strip() or DEFAULT_DB_PATH).expanduser(),
         dev_guild_id=_int_or_none(env, "DEV_GUILD_ID"),
         log_level=level,
         api_base_url=_url(

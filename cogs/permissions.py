@@ -14,7 +14,6 @@ from discord import app_commands
 
 from bot.client import GlossaryBot, send_ephemeral
 
-MOD_ROLES_SETTING = "mod_roles"
 REFUSAL = "You need the Manage Server permission or a glossary moderator role to do that."
 SERVER_REFUSAL = "You need the Manage Server permission in this server to do that."
 
@@ -68,11 +67,16 @@ def refusal(interaction: discord.Interaction) -> str:
     return REFUSAL if in_home(interaction) else bot_of(interaction).home.refusal()
 
 
-async def require_moderator(interaction: discord.Interaction) -> bool:
-    """Refuse (privately) and return False unless the member is a home server's moderator."""
+async def require_moderator(
+    interaction: discord.Interaction, *, attachment: discord.File | None = None
+) -> bool:
+    """Refuse (privately) and return False unless the member is a home server's moderator.
+
+    `attachment` goes back with a refusal: what the member typed into a form is never lost.
+    """
     if await is_moderator(interaction):
         return True
-    await send_ephemeral(interaction, refusal(interaction))
+    await send_ephemeral(interaction, refusal(interaction), file=attachment)
     return False
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import copy
 import json
 import os
@@ -9,16 +11,23 @@ import select
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bot.glossary.service import GlossaryService
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_cli(
-    *args: str, db: Path, stdin: str | bytes | None = None, cwd: Path | None = None
+    *args: str,
+    db: Path,
+    stdin: str | bytes | None = None,
+    cwd: Path | None = None,
+    preexec_fn: Callable[[], None] | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     """Run `python -m bot ARGS` with GLOSSARY_DB set and no Discord token."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
@@ -33,6 +42,7 @@ def run_cli(
         cwd=cwd or ROOT,
         timeout=60,
         check=False,
+        preexec_fn=preexec_fn,
     )
 
 
@@ -48,9 +58,21 @@ def revision_count(db: Path) -> int:
         return conn.execute("SELECT count(*) FROM revisions").fetchone()[0]
 
 
+def create_database(path: Path) -> None:
+    """Create and seed a database file the way `run` does."""
+
+    async def create() -> None:
+        service = await GlossaryService.open(path)
+        await service.close()
+
+    asyncio.run(create())
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    return tmp_path / "glossary.db"
+    path = tmp_path / "glossary.db"
+    create_database(path)
+    return path
 
 
 def test_define_prints_the_entry(db: Path) -> None:
@@ -272,9 +294,10 @@ def test_backup_copies_the_database(db: Path, tmp_path: Path) -> None:
     assert entry_count(dest) == entry_count(db) == 26
 
 
-def test_commands_need_no_token_and_use_default_db(tmp_path: Path) -> None:
+def test_commands_need_no_token_and_read_the_default_db(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "GLOSSARY_"))}
     env["PYTHONPATH"] = str(ROOT)
+    create_database(tmp_path / "glossary.db")
     proc = subprocess.run(
         [sys.executable, "-m", "bot", "define", "--json", "cuda"],
         capture_output=True,
@@ -285,7 +308,6 @@ def test_commands_need_no_token_and_use_default_db(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["match"]["key"] == "cuda"
-    assert (tmp_path / "glossary.db").exists()
 
 
 def test_run_without_token_explains(tmp_path: Path) -> None:
@@ -299,7 +321,7 @@ def test_run_without_token_explains(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
-    assert proc.returncode == 2
+    assert proc.returncode == 3
     assert b"DISCORD_TOKEN" in proc.stderr
     assert b"Traceback" not in proc.stderr
 
@@ -340,7 +362,47 @@ def test_define_reports_a_database_it_cannot_open(tmp_path: Path) -> None:
     not_a_db.write_text("this is not SQLite\n" * 100, encoding="utf-8")
     before = not_a_db.read_bytes()
     proc = run_cli("define", "kaggle", db=not_a_db)
-    assert proc.returncode == 1
+    assert proc.returncode == 5
     assert b"Traceback" not in proc.stderr
     assert b"notes.txt" in proc.stderr
     assert not_a_db.read_bytes() == before
+
+
+def run_invite(*args: str, token: str | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run `python -m bot invite ARGS` with the given DISCORD_TOKEN (or none)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env["PYTHONPATH"] = str(ROOT)
+    if token is not None:
+        env["DISCORD_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "invite", *args],
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("client_id", ["-5", "0", "abc", "12e3", "٣"])
+def test_invite_refuses_a_client_id_that_is_not_an_application_id(client_id: str) -> None:
+    proc = run_invite("--client-id", client_id)
+    assert proc.returncode == 2
+    assert proc.stdout == b""
+    assert b"is not an Application ID" in proc.stderr
+
+
+def test_invite_reads_the_client_id_from_the_token() -> None:
+    token = base64.b64encode(b"987654321").decode().rstrip("=") + ".abc.def"
+    proc = run_invite(token=token)
+    assert proc.returncode == 0, proc.stderr
+    assert "client_id=987654321" in proc.stdout.decode()
+
+
+@pytest.mark.parametrize("token", ["garbage", "not-base64!.x.y", base64.b64encode(b"-5").decode()])
+def test_invite_says_what_is_wrong_with_an_unusable_token(token: str) -> None:
+    proc = run_invite(token=token)
+    assert proc.returncode == 3
+    assert proc.stdout == b""
+    assert b"DISCORD_TOKEN does not look like a bot token" in proc.stderr
+    assert token.encode() not in proc.stderr

@@ -22,8 +22,10 @@ from discord import app_commands
 from bot.client import STALE_COMMAND, STORE_REFUSED, GlossaryBot, report_error, send_ephemeral
 from bot.config import load_settings
 from bot.glossary.models import GlossaryError
+from bot.glossary.server_settings import MOD_ROLES_SETTING
 from bot.glossary.service import GlossaryService
-from cogs.permissions import MOD_ROLES_SETTING, REFUSAL, is_moderator, moderator_check
+from bot.home import HomeGuilds
+from cogs.permissions import REFUSAL, is_moderator, moderator_check
 
 GUILD_ID = 1200000000000000001
 MOD_ROLE_ID = 1500000000000000001
@@ -36,6 +38,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[GlossaryBot]:
     settings = load_settings({"GLOSSARY_DB": str(tmp_path / "g.db")})
     service = await GlossaryService.open(settings.db_path)
     glossary_bot = GlossaryBot(settings, service=service)
+    glossary_bot.home = HomeGuilds(frozenset({GUILD_ID}), "HOME_GUILD_IDS")
     try:
         yield glossary_bot
     finally:
@@ -82,7 +85,8 @@ def sent_text(mock: Any) -> str:
     """Return the one private message sent in answer, checking how it was sent."""
     calls = [*mock.response.send_message.await_args_list, *mock.followup.send.await_args_list]
     assert len(calls) == 1, calls
-    (content,), kwargs = calls[0]
+    args, kwargs = calls[0]
+    content = kwargs.get("content", args[0] if args else None)
     assert kwargs["ephemeral"] is True
     mentions = kwargs["allowed_mentions"]
     assert (mentions.everyone, mentions.users, mentions.roles) == (False, False, False)
@@ -225,3 +229,10 @@ def _http_response(status: int) -> Any:
     response.status = status
     response.reason = "Not Found"
     return response
+
+
+async def test_a_manager_of_another_server_is_no_glossary_moderator(bot: GlossaryBot) -> None:
+    stranger = interaction(
+        bot, guild_id=GUILD_ID + 1, permissions=discord.Permissions(administrator=True)
+    )
+    assert await is_moderator(stranger) is False

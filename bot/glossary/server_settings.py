@@ -41,7 +41,9 @@ class ServerSettings:
     async def moderator_roles(self, guild_id: int) -> list[int]:
         """Return the role ids whose members may edit the glossary from this server."""
         stored = await self._store.get_setting(guild_id, MOD_ROLES_SETTING, [])
-        return [int(role_id) for role_id in stored if isinstance(role_id, int | str)]
+        roles = [int(role_id) for role_id in stored if isinstance(role_id, int | str)]
+        # A server's own id is @everyone: stored by an older version, it must not count.
+        return [role_id for role_id in roles if role_id != guild_id]
 
     async def set_moderator_roles(self, guild_id: int, role_ids: list[int]) -> None:
         """Store the moderator roles; the server's own id is @everyone and never one of them."""

@@ -55,13 +55,22 @@ class GlossaryService:
         self._pending_misses = PendingMisses()
 
     @classmethod
-    async def open(cls, db_path: str | Path, *, seed_path: Path | None = None) -> GlossaryService:
-        """Open the store, seed a new one from the YAML glossary and build the indexes."""
-        repo = await Repository.open(db_path)
+    async def open(
+        cls,
+        db_path: str | Path,
+        *,
+        seed_path: Path | None = None,
+        create: bool = True,
+        read_only: bool = False,
+    ) -> GlossaryService:
+        """Open the store, seed a database this bot created from the YAML glossary, index it."""
+        repo = await Repository.open(db_path, create=create, read_only=read_only)
         try:
-            if await repo.is_empty():
+            # Only a file this bot made carries the mark: an emptied or foreign one is never seeded.
+            if not repo.read_only and await repo.seed_pending():
                 seeded = await repo.seed(yamlio.load_seed(seed_path))
-                log.info("Seeded a new glossary with %d entries", seeded)
+                await repo.clear_seed_pending()
+                log.info("Seeded the new glossary with %d entries", seeded)
             service = cls(repo)
             await service.refresh()
         except BaseException:

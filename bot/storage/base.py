@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -13,7 +14,17 @@ from typing import Any
 
 import aiosqlite
 
-from bot.storage.db import BUSY_TIMEOUT_MS
+from bot.storage.db import (
+    BUSY_TIMEOUT_MS,
+    RESTORE_HINT,
+    SEED_PENDING,
+    DatabaseReplaced,
+    FileId,
+    file_id,
+    sqlite_uri,
+)
+
+log = logging.getLogger(__name__)
 
 
 def utc_now() -> datetime:
@@ -30,10 +41,19 @@ class StoreBase:
         path: str | Path,
         *,
         clock: Callable[[], datetime] = utc_now,
+        identity: FileId | None = None,
+        read_only: bool = False,
+        immutable: bool = False,
+        created: bool = False,
     ) -> None:
         self._conn = conn
         self.path = Path(path)
         self._clock = clock
+        # The file this connection opened: a write is only acknowledged while it is still there.
+        self._identity = identity
+        self.read_only = read_only
+        self.immutable = immutable
+        self.created = created
         # One connection serves every coroutine: the lock keeps a reader from seeing another
         # coroutine's uncommitted transaction and two writers from nesting BEGINs.
         self._lock = asyncio.Lock()
@@ -53,11 +73,39 @@ class StoreBase:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                self._check_same_file()
             except BaseException:
                 if self._conn.in_transaction:
                     await self._conn.execute("ROLLBACK")
                 raise
             await self._conn.execute("COMMIT")
+
+    def _check_same_file(self) -> None:
+        """Refuse to commit when the database file was deleted or replaced since opening."""
+        if self._identity is None or file_id(self.path) == self._identity:
+            return
+        # SQLite would happily commit into the unlinked file: the change would vanish at restart.
+        log.error(
+            "The database file %s was deleted or replaced while the bot runs; refusing writes "
+            "until a restart (if it was lost, %s)",
+            self.path,
+            RESTORE_HINT,
+        )
+        raise DatabaseReplaced(
+            "The glossary database file was deleted or replaced while the bot runs, so this "
+            "change was not saved. Ask the bot's operator to check the file and restart the bot."
+        )
+
+    async def seed_pending(self) -> bool:
+        """Return True while a database this bot created still waits for its seed glossary."""
+        async with self._read():
+            row = await self._one("SELECT 1 FROM meta WHERE name = ?", (SEED_PENDING,))
+        return row is not None
+
+    async def clear_seed_pending(self) -> None:
+        """Mark the seed glossary as loaded."""
+        async with self._write() as conn:
+            await conn.execute("DELETE FROM meta WHERE name = ?", (SEED_PENDING,))
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -79,21 +127,42 @@ class StoreBase:
         """Write a consistent copy of the database to `dest` without blocking other writers."""
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(_backup_file, self.path, dest)
+        await asyncio.to_thread(_backup_file, self.path, dest, immutable=self.immutable)
 
 
-def _backup_file(source: Path, dest: Path) -> None:
+def _backup_file(source: Path, dest: Path, *, immutable: bool = False) -> None:
     """Copy `source` to `dest` with SQLite's online backup API, replacing `dest` atomically."""
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
-    src = sqlite3.connect(source, timeout=BUSY_TIMEOUT_MS / 1000)
+    # Made here rather than by SQLite, so an unwritable destination fails with its real cause.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     try:
-        out = sqlite3.connect(partial)
+        _copy_database(source, partial, immutable=immutable)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    # Left by someone who opened an earlier backup: stale WAL frames must not meet the new file.
+    for suffix in ("-wal", "-shm"):
+        dest.with_name(dest.name + suffix).unlink(missing_ok=True)
+    # A crash mid-copy leaves only the .partial file; the previous backup stays intact.
+    os.replace(partial, dest)
+
+
+def _copy_database(source: Path, dest: Path, *, immutable: bool) -> None:
+    """Copy `source` into the empty file `dest` as one self-contained database file."""
+    # Only reading the source: a read-only copy or mount can be backed up too.
+    src = sqlite3.connect(
+        sqlite_uri(source, "ro", immutable=immutable),
+        uri=True,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )
+    try:
+        out = sqlite3.connect(dest)
         try:
             src.backup(out)
+            # No -wal beside a backup to lose when it is copied elsewhere.
+            out.execute("PRAGMA journal_mode = DELETE")
         finally:
             out.close()
     finally:
         src.close()
-    # A crash mid-copy leaves only the .partial file; the previous backup stays intact.
-    os.replace(partial, dest)

@@ -19,8 +19,7 @@ from bot.glossary.codec import entry_from_dict, entry_to_dict
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
 from bot.glossary.text import normalize
 from bot.storage.base import utc_now
-from bot.storage.db import connect
-from bot.storage.migrations import migrate
+from bot.storage.db import open_database
 from bot.storage.settings import SettingsQueries
 from bot.storage.usage import UsageQueries
 
@@ -92,15 +91,25 @@ class Repository(UsageQueries, SettingsQueries):
     """Async access to one glossary database file: entries, names, revisions and search."""
 
     @classmethod
-    async def open(cls, path: str | Path, *, clock: Callable[[], datetime] = utc_now) -> Repository:
-        """Connect to the database at `path` and bring its schema up to date."""
-        conn = await connect(path)
-        try:
-            await migrate(conn)
-        except BaseException:
-            await conn.close()
-            raise
-        return cls(conn, path, clock=clock)
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        create: bool = True,
+        read_only: bool = False,
+    ) -> Repository:
+        """Open the database (creating it if `create` and absent) with its schema up to date."""
+        opened = await open_database(path, create=create, read_only=read_only)
+        return cls(
+            opened.conn,
+            path,
+            clock=clock,
+            identity=opened.file_id,
+            read_only=opened.read_only,
+            immutable=opened.immutable,
+            created=opened.created,
+        )
 
     async def close(self) -> None:
         """Close the connection."""

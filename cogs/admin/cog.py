@@ -21,7 +21,14 @@ from bot.glossary.text import clip, normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
 from bot.storage.repository import ImportPlan
 from cogs.admin.flows import add_alias_flow, find_live
-from cogs.admin.forms import LIVE_FORMS, EntryModal, open_form, submit_stale_form
+from cogs.admin.forms import (
+    ALIAS_FORM_PREFIX,
+    LIVE_FORMS,
+    EntryModal,
+    answer_expired_form,
+    open_form,
+    submit_stale_form,
+)
 from cogs.admin.replies import actor_of, audit, confirm_or_run, reply
 from cogs.admin.views import (
     HistoryPageSource,
@@ -124,9 +131,13 @@ class GlossaryAdmin(commands.Cog):
             return
         data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
+        if custom_id in LIVE_FORMS:
+            return
         state = parse_form_custom_id(custom_id)
-        if state is not None and custom_id not in LIVE_FORMS:
+        if state is not None:
             await submit_stale_form(interaction, state)
+        elif custom_id.startswith(ALIAS_FORM_PREFIX):
+            await answer_expired_form(interaction)
 
     # Autocomplete ------------------------------------------------------------------------
 

@@ -33,17 +33,35 @@ log = logging.getLogger(__name__)
 # Modals. ----------------------------------------------------------------------------------
 
 
+# Custom ids of the forms this process has open; any other submit is from an older one.
+LIVE_FORMS: set[str] = set()
+ALIAS_FORM_PREFIX = "galias:"
+EXPIRED_FORM = (
+    "This form is no longer active (it expired, or the bot restarted since), so nothing was "
+    "changed. Your text is attached; run the command again and paste it in."
+)
+
+
 class ModeratorModal(discord.ui.Modal):
     """A modal that re-checks the moderator permission on submit and reports errors privately."""
 
     owner_id: int | None = None
+
+    def stop(self) -> None:
+        """Forget the form: a later submit of it is handled as one from before a restart."""
+        LIVE_FORMS.discard(self.custom_id)
+        super().stop()
+
+    async def on_timeout(self) -> None:
+        """Forget the form; its submit is still answered, by the stale-form handler."""
+        LIVE_FORMS.discard(self.custom_id)
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Refuse anyone but the moderator who opened it, and members who lost the permission."""
         if self.owner_id is not None and interaction.user.id != self.owner_id:
             await send_ephemeral(interaction, refusal(interaction))
             return False
-        return await require_moderator(interaction)
+        return await require_moderator(interaction, attachment=typed_file(self.typed()))
 
     def typed(self) -> list[tuple[str, str]]:
         """Return (label, value) of every field, to give the text back when saving fails."""
@@ -143,15 +161,6 @@ class EntryModal(ModeratorModal):
             self.add_item(discord.ui.Label(text=label, component=item))
         LIVE_FORMS.add(self.custom_id)
 
-    def stop(self) -> None:
-        """Forget the form: a later submit of it is handled as one from before a restart."""
-        LIVE_FORMS.discard(self.custom_id)
-        super().stop()
-
-    async def on_timeout(self) -> None:
-        """Forget the form; its submit is still answered, by the stale-form handler."""
-        LIVE_FORMS.discard(self.custom_id)
-
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
         """Validate everything, warn about confusable names, then save."""
         values = {
@@ -161,10 +170,6 @@ class EntryModal(ModeratorModal):
             "definition": self.definition.value,
         }
         await submit_entry(interaction, values, self.category, self.original, self.after_save)
-
-
-# Custom ids of the entry forms this process has open; any other submit is from an older one.
-LIVE_FORMS: set[str] = set()
 
 
 async def submit_entry(
@@ -215,13 +220,22 @@ def submitted_values(data: Any) -> dict[str, str]:
     return values
 
 
+async def answer_expired_form(interaction: discord.Interaction) -> None:
+    """Answer a form nothing live handles and that cannot be applied: give its text back."""
+    typed = [(name, value) for name, value in submitted_values(interaction.data).items()]
+    try:
+        await send_ephemeral(interaction, EXPIRED_FORM, file=typed_file(typed))
+    except discord.HTTPException:
+        log.warning("Could not answer an expired form (interaction %s)", interaction.id)
+
+
 async def submit_stale_form(interaction: discord.Interaction, state: FormState) -> None:
     """Apply an entry form opened before a restart if that is safe; else give its text back."""
     typed = submitted_values(interaction.data)
     values = {name: typed.get(f"entry:{name}", "") for name, _ in ENTRY_FIELDS}
     labelled = [(label, values[name]) for name, label in ENTRY_FIELDS]
     try:
-        if not await require_moderator(interaction):
+        if not await require_moderator(interaction, attachment=typed_file(labelled)):
             return
         original = None
         if state.key is not None:
@@ -240,7 +254,11 @@ class AliasTargetModal(ModeratorModal):
     """Ask which existing entry a missed lookup should become an alias of."""
 
     def __init__(self, alias: str, after_save: Run | None = None) -> None:
-        super().__init__(title="Add as an alias", timeout=600)
+        super().__init__(
+            title="Add as an alias",
+            timeout=600,
+            custom_id=f"{ALIAS_FORM_PREFIX}{secrets.token_hex(4)}",
+        )
         self.alias = alias
         self.after_save = after_save
         self.target: discord.ui.TextInput[AliasTargetModal] = discord.ui.TextInput(
@@ -254,6 +272,7 @@ class AliasTargetModal(ModeratorModal):
                 component=self.target,
             )
         )
+        LIVE_FORMS.add(self.custom_id)
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
         """Add the alias to the named entry."""

@@ -71,8 +71,7 @@ async def confirm_or_run(
         interaction.user.id, run, check=require_moderator, confirm_label="Save anyway"
     )
     answered_before = interaction.response.is_done()
-    extra: dict[str, Any] = {"file": attachment} if attachment is not None else {}
-    await send_ephemeral(interaction, clip("\n".join(lines), 1900), view=view, **extra)
+    await send_ephemeral(interaction, clip("\n".join(lines), 1900), view=view, file=attachment)
     if not answered_before:
         # Lets the view disable its buttons when nobody answers in time.
         view.message = await interaction.original_response()

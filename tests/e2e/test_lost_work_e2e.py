@@ -244,3 +244,69 @@ async def test_a_live_confirmation_is_answered_once(
     await slash(fake_discord, "define", {"term": "gpu"}, user_id=MEMBER_USER_ID)
     assert len([r for r in fake_discord.requests if f"/interactions/{click['id']}/" in r.path]) == 1
     assert not said(fake_discord, "no longer active")
+
+
+@pytest.mark.parametrize("restart", [False, True])
+async def test_a_form_refused_for_lost_permission_gives_the_typed_text_back(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path, restart: bool
+) -> None:
+    process = await start_bot(bot_process, db_path)
+    _, form = await slash(fake_discord, "glossary-admin edit", {"term": "kaggle"})
+    if restart:
+        await process.terminate()
+        await start_bot(bot_process, db_path)
+    custom_id, values = modal_fields(form)
+    values["entry:summary"] = "Twenty minutes of careful writing."
+    # The moderator lost the role (and Manage Server) while typing.
+    answer = await fake_discord.invoke(
+        fake_discord.modal_submit_interaction(
+            custom_id, values, user_id=MODERATOR_USER_ID, permissions=0
+        )
+    )
+    assert "Manage Server" in answer.json["data"]["content"]
+    assert answer.files == ["your-text.txt"]
+
+
+async def test_an_alias_form_from_before_a_restart_is_answered_with_its_text(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    process = await start_bot(bot_process, db_path)
+    await slash(fake_discord, "define", {"term": "zzqx nonsense"}, user_id=MEMBER_USER_ID)
+    asked, _ = await slash(fake_discord, "glossary-admin missing")
+    listed = fake_discord.original_message(asked["id"])
+    assert listed is not None
+    click = fake_discord.component_interaction(
+        button_id(listed, "Add as alias…"), listed, user_id=MODERATOR_USER_ID
+    )
+    modal = (await fake_discord.invoke(click)).json
+    custom_id, values = modal_fields(modal)
+    await process.terminate()
+    await start_bot(bot_process, db_path)
+    values["alias:target"] = "Kaggle"
+    submit = fake_discord.modal_submit_interaction(custom_id, values, user_id=MODERATOR_USER_ID)
+    answer = await fake_discord.invoke(submit)
+    assert "no longer active" in answer.json["data"]["content"]
+    assert answer.files == ["your-text.txt"]
+
+
+async def test_everyone_stored_by_an_older_version_makes_nobody_a_moderator(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    process = await start_bot(bot_process, db_path)
+    await process.terminate()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "INSERT INTO guild_settings (guild_id, name, value_json) VALUES (?, 'mod_roles', ?)",
+            (GUILD_ID, json.dumps([GUILD_ID])),
+        )
+    await start_bot(bot_process, db_path)
+    _, body = await slash(
+        fake_discord,
+        "glossary-admin alias add",
+        {"term": "kaggle", "alias": "pwned-by-a-member"},
+        user_id=MEMBER_USER_ID,
+        permissions=0,
+    )
+    assert "Manage Server" in body["data"]["content"]
+    [(content,)] = db_rows(db_path, "SELECT content_json FROM entries WHERE key = 'kaggle'")
+    assert "pwned-by-a-member" not in content

@@ -238,7 +238,7 @@ async def test_the_only_server_is_adopted_as_home_and_kept_when_another_joins(
     process = await start(bot_process, db_path, HOME_GUILD_IDS="")
     await wait_until(lambda: GUILD_ID in fake_discord.guild_commands, what="home sync")
     await wait_until(lambda: "adopted the only server" in process.output(), what="adoption log")
-    assert db_rows(db_path, "SELECT value FROM meta WHERE name = 'home_guild_id'") == [
+    assert db_rows(db_path, "SELECT value FROM meta WHERE name LIKE 'home_guild_id:%'") == [
         (str(GUILD_ID),)
     ]
     _, done = await slash(
@@ -283,6 +283,18 @@ async def test_several_servers_and_no_setting_means_nobody_edits(
     body = await answer(fake_discord, forged)
     assert body["data"]["flags"] & EPHEMERAL_FLAG
     assert kaggle_version(db_path) == version
+
+
+async def test_moving_from_global_commands_to_a_dev_server_leaves_no_duplicates(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    process = await start(bot_process, db_path)
+    assert "define" in {c["name"] for c in fake_discord.global_commands}
+    await process.terminate()
+    await start(bot_process, db_path, DEV_GUILD_ID=str(GUILD_ID))
+    in_guild = {c["name"] for c in fake_discord.guild_commands[GUILD_ID]}
+    assert {"define", "glossary", "glossary-admin"} <= in_guild
+    assert fake_discord.global_commands == []
 
 
 async def test_moving_from_a_dev_server_to_global_commands_leaves_no_duplicates(
