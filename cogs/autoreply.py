@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -423,9 +424,13 @@ class AutoReply(commands.Cog):
             settings,
             now,
         )
-        # Saved before the answer goes out: after a crash the same question is not answered twice.
-        await self._save_cooldowns()
-        await self._reply(message, entries, now)
+        # Saved as the answer goes out, so a crash never repeats it; a busy database (another
+        # process writing) delays only the save, never the answer.
+        saving = asyncio.create_task(self._save_cooldowns())
+        try:
+            await self._reply(message, entries, now)
+        finally:
+            await saving
 
     async def _reply(self, message: discord.Message, entries: list[Entry], now: float) -> None:
         view = discord.ui.View(timeout=None)
@@ -475,6 +480,9 @@ class AutoReply(commands.Cog):
                 return
             try:
                 await self.cooldowns.save(self.bot.service.repo)
+            except (GlossaryError, sqlite3.Error) as exc:
+                # Kept in memory and saved with the next answer; a known cause is one line.
+                log.warning("Could not save auto-reply cooldowns: %s", exc)
             except Exception:
                 log.exception("Could not save auto-reply cooldowns")
 

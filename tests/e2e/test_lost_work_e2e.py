@@ -155,6 +155,14 @@ async def test_a_cooldown_survives_kill_9_right_after_the_reply(
     process = await start_bot(bot_process, db_path)
     question = await fake_discord.dispatch_message("what is colab?")
     await reply_to(fake_discord, question)
+    # The save goes out with the answer; kill -9 the moment it is on disk.
+    await wait_until(
+        lambda: (
+            "google-colab"
+            in str(db_rows(db_path, "SELECT value FROM meta WHERE name = 'autoreply_cooldowns'"))
+        ),
+        what="the cooldown on disk",
+    )
     await process.kill()
     await start_bot(bot_process, db_path)
     again = await fake_discord.dispatch_message("what is colab?", author=OWNER_USER_ID)

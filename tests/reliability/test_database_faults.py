@@ -70,10 +70,9 @@ def writes_refused(pid: int) -> Iterator[None]:
 
 
 async def as_moderator(fake: FakeDiscord, path: str, **options: Any) -> str:
-    """Run a /glossary-admin subcommand as the moderator and return the answer's text."""
-    interaction = fake.slash_interaction(
-        f"glossary-admin {path}", options or None, user_id=MODERATOR_USER_ID
-    )
+    """Run a /glossary-admin (or /autoreply) subcommand as the moderator; return the answer."""
+    name = path if path.startswith("autoreply") else f"glossary-admin {path}"
+    interaction = fake.slash_interaction(name, options or None, user_id=MODERATOR_USER_ID)
     data = (await fake.invoke(interaction, timeout=30)).json.get("data") or {}
     return f"{data.get('content') or ''}\n{embeds_text(data)}"
 

@@ -35,10 +35,9 @@ PROBE = Entry(
 
 
 async def moderator(fake: FakeDiscord, path: str, **options: Any) -> dict[str, Any]:
-    """Run a /glossary-admin subcommand as the moderator and return the callback body."""
-    interaction = fake.slash_interaction(
-        f"glossary-admin {path}", options or None, user_id=MODERATOR_USER_ID
-    )
+    """Run a /glossary-admin (or /autoreply) subcommand as the moderator; return the callback."""
+    name = path if path.startswith("autoreply") else f"glossary-admin {path}"
+    interaction = fake.slash_interaction(name, options or None, user_id=MODERATOR_USER_ID)
     body = dict((await fake.invoke(interaction)).json)
     # A confirmation prompt (delete, or "Save anyway?") is confirmed right away.
     confirm = [b for b in buttons(body.get("data") or {}) if b.get("style") == 4]
