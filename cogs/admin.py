@@ -14,7 +14,7 @@ from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary import stats
 from bot.glossary.diff import diff_entries
 from bot.glossary.forms import form_defaults, new_names_probe
-from bot.glossary.models import CATEGORIES, Conflict, Entry, GlossaryError, NotFound
+from bot.glossary.models import CATEGORIES, Entry, GlossaryError, NotFound
 from bot.glossary.text import normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
 from bot.storage.repository import ImportPlan
@@ -359,7 +359,7 @@ class GlossaryAdmin(commands.Cog):
             )
             return
         try:
-            entries, plan = await self.bot.service.plan_import(raw)
+            plan = await self.bot.service.plan_import(raw)
         except GlossaryError as error:
             await self._send_import_problems(interaction, file.filename, error)
             return
@@ -371,15 +371,9 @@ class GlossaryAdmin(commands.Cog):
             return
 
         async def run(inner: discord.Interaction) -> None:
-            # The dry run may be stale: another moderator could have edited meanwhile.
-            _, current = await self.bot.service.plan_import(raw)
-            if not same_plan(plan, current):
-                raise Conflict(
-                    "The glossary changed since the dry run; "
-                    "run the import again to see the new plan."
-                )
+            # Applies exactly the dry run; StaleImport (a Conflict) if any entry changed since.
             async with deferred_if_slow(inner):
-                applied = await self.bot.service.apply_import(entries, actor_of(inner))
+                applied = await self.bot.service.apply_import(plan, actor_of(inner))
             await reply(inner, "Imported.", embed=plan_embed("Import done", applied))
             summary = [f"{heading}: {', '.join(keys)}" for heading, keys in plan_lines(applied)]
             await audit(inner, "import", clip(file.filename, 100), summary)

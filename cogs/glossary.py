@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary.matcher import LookupResult
 from bot.glossary.models import CATEGORIES, Entry
+from bot.wording import counted
 from cogs.ui import (
     NO_MENTIONS,
     ListPageSource,
@@ -70,7 +71,8 @@ class SearchPageSource:
                 name=clip(entry.term, 256), value=clip(snippet or entry.summary, 1024), inline=False
             )
         embed.set_footer(
-            text=f"Page {index + 1}/{self.page_count} · {self.total} results · /define to open one"
+            text=f"Page {index + 1}/{self.page_count} · {counted(self.total, 'result')} · "
+            "/define to open one"
         )
         return embed
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -364,8 +364,17 @@ def _names(entry: dict[str, Any]) -> Iterator[str]:
             yield normalize(name)
 
 
-def validate_document(data: object) -> list[str]:
-    """Return every problem of a whole glossary document {version: 1, entries: [...]}."""
+PROGRESS_EVERY = 1000
+
+
+def validate_document(
+    data: object, *, progress: Callable[[str, int], None] | None = None
+) -> list[str]:
+    """Return every problem of a whole glossary document {version: 1, entries: [...]}.
+
+    Causes come first: a duplicate key is reported before what it makes look wrong. A related
+    key that names no entry is not a problem (see `dangling_related`).
+    """
     if data is None:
         return ["the document is empty; expected 'version: 1' and 'entries:'"]
     if not isinstance(data, dict):
@@ -387,9 +396,6 @@ def validate_document(data: object) -> list[str]:
         problems.append(f"entries must be a list, not {_describe(entries)}")
         return problems
 
-    for index, entry in enumerate(entries):
-        problems.extend(validate_entry_dict(entry, where=f"entries[{index}]"))
-
     keyed = [
         (index, entry)
         for index, entry in enumerate(entries)
@@ -405,6 +411,13 @@ def validate_document(data: object) -> list[str]:
         else:
             first_index[key] = index
 
+    for index, entry in enumerate(entries):
+        problems.extend(validate_entry_dict(entry, where=f"entries[{index}]"))
+        if progress and (index + 1) % PROGRESS_EVERY == 0:
+            progress("validated", index + 1)
+    if progress:
+        progress("validated", len(entries))
+
     owner: dict[str, str] = {}
     for _, entry in keyed:
         key = entry["key"]
@@ -412,12 +425,4 @@ def validate_document(data: object) -> list[str]:
             other = owner.setdefault(name, key)
             if other != key:
                 problems.append(f"{key}: name {name!r} is used by both {other} and {key}")
-
-    for _, entry in keyed:
-        related = entry.get("related")
-        if not isinstance(related, list):
-            continue
-        for target in related:
-            if usable_key(target) and target != entry["key"] and target not in first_index:
-                problems.append(f"{entry['key']}: related key {target!r} does not exist")
     return problems

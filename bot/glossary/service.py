@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,15 +36,43 @@ class Actor:
 CLI_ACTOR = Actor(None, "cli")
 
 
+def dangling_related(entries: Iterable[Entry], keys: Collection[str]) -> list[str]:
+    """Return a warning for each related key that names none of `keys`."""
+    return [
+        f"{entry.key}: related entry `{target}` does not exist; it stays hidden until it does"
+        for entry in entries
+        for target in entry.related
+        if target not in keys
+    ]
+
+
+def _build_indexes(
+    entries: Sequence[Entry], popularity: dict[str, int]
+) -> tuple[Matcher, Detector]:
+    """Build the matcher and detector for `entries` (slow at scale: call it in a thread)."""
+    return Matcher(entries, popularity=popularity), Detector(entries)
+
+
 class GlossaryService:
-    """Lookups against immutable indexes; writes through the repository, then re-index."""
+    """Lookups against immutable indexes; writes through the repository, then re-index.
+
+    A write updates the entry map at once and releases the write lock; then the matcher and
+    detector are rebuilt in a worker thread, one rebuild shared by every write that landed
+    meanwhile, and swapped in whole. Lookups never wait for either; the writer's call returns
+    once its change is searchable.
+    """
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
         self._entries: dict[str, Entry] = {}
+        self._sorted: list[Entry] | None = []
         self.matcher = Matcher(())
         self.detector = Detector(())
         self._write_lock = asyncio.Lock()
+        self._index_lock = asyncio.Lock()
+        self._changes = 0  # entry-map changes so far
+        self._indexed = 0  # changes the current matcher and detector include
+        self._popularity: dict[str, int] = {}
         self._usage = UsageBuffer()
         self._data_version = 0
 
@@ -72,25 +100,56 @@ class GlossaryService:
         await self.repo.close()
 
     async def refresh(self) -> None:
-        """Rebuild the matcher and detector from the store."""
+        """Reload every entry from the store and rebuild the matcher and detector."""
+        await self._reload()
+        await self.indexes_ready()
+
+    async def _reload(self) -> None:
+        """Reload the entry map and popularity from the store; the indexes follow."""
         self._data_version = await self.repo.data_version()
         entries = await self.repo.list_entries()
         popularity = await self.repo.popularity()
         popularity.update({key: popularity.get(key, 0) + n for key, n in self._usage.uses.items()})
-        # Indexing 10,000 entries takes most of a second: keep the event loop (heartbeats,
-        # other members' lookups) running meanwhile, then swap everything at once.
-        matcher, detector = await asyncio.to_thread(
-            lambda: (Matcher(entries, popularity=popularity), Detector(entries))
-        )
+        self._popularity = popularity
         self._entries = {entry.key: entry for entry in entries}
-        self.matcher, self.detector = matcher, detector
+        self._sorted = entries
+        self._changes += 1
+
+    def _put(self, entry: Entry | None, key: str) -> None:
+        """Show one entry's new state (None: gone) at once; the indexes follow shortly."""
+        if entry is None:
+            self._entries.pop(key, None)
+        else:
+            self._entries[key] = entry
+        self._sorted = None
+        self._changes += 1
+
+    async def _reindex(self) -> None:
+        """Bring the matcher and detector up to date with the entry map, off the event loop."""
+        wanted = self._changes
+        async with self._index_lock:
+            if self._indexed >= wanted:
+                return  # a rebuild that started after our change already covered it
+            # Writes that land while this one builds wait for the next, shared, rebuild.
+            target = self._changes
+            entries = list(self._entries.values())
+            indexes = await asyncio.to_thread(_build_indexes, entries, dict(self._popularity))
+            self.matcher, self.detector = indexes
+            self._indexed = target
+
+    async def indexes_ready(self) -> None:
+        """Wait until lookups, autocomplete and detection include every write so far."""
+        while self._indexed < self._changes:
+            # Shielded: a cancelled caller must not leave the indexes behind the entry map.
+            await asyncio.shield(self._reindex())
 
     async def refresh_if_changed_elsewhere(self) -> bool:
         """Re-index when another process (a CLI import, say) changed the database."""
         if await self.repo.data_version() == self._data_version:
             return False
         async with self._write_lock:
-            await self.refresh()
+            await self._reload()
+        await self.indexes_ready()
         log.info("The glossary changed outside the bot; reloaded %d entries", len(self._entries))
         return True
 
@@ -99,7 +158,17 @@ class GlossaryService:
     @property
     def entries(self) -> list[Entry]:
         """Return every live entry, sorted by key."""
-        return list(self._entries.values())
+        if self._sorted is None:
+            self._sorted = sorted(self._entries.values(), key=lambda entry: entry.key)
+        return list(self._sorted)
+
+    def related_entries(self, entry: Entry) -> list[Entry]:
+        """Return the live entries `entry` lists as related; dangling keys stay hidden."""
+        return [other for key in entry.related if (other := self._entries.get(key)) is not None]
+
+    def warnings(self, entry: Entry) -> list[str]:
+        """Return what a moderator should know before saving `entry` (nothing blocks it)."""
+        return dangling_related([entry], self._entries)
 
     def get(self, key: str) -> Entry | None:
         """Return the live entry with this key."""
@@ -179,12 +248,9 @@ class GlossaryService:
 
     def validate(self, entry: Entry) -> None:
         """Raise ValidationError listing every problem of an entry about to be saved."""
+        # A related key naming no live entry is allowed (see `warnings`): deleting an entry
+        # must never make the entries that point to it impossible to save.
         problems = schema.validate_entry_dict(codec.entry_to_dict(entry))
-        for key in entry.related:
-            if key == entry.key:
-                problems.append(f"{entry.key}: an entry cannot be related to itself")
-            elif key not in self._entries:
-                problems.append(f"{entry.key}: related entry `{key}` does not exist")
         if problems:
             raise ValidationError(f"`{entry.key}` cannot be saved.", problems=problems)
 
@@ -212,7 +278,8 @@ class GlossaryService:
         self.validate(entry)
         async with self._write_lock:
             saved = await self.repo.create_entry(entry, author_id=actor.id, author_name=actor.name)
-            await self.refresh()
+            self._put(saved, saved.key)
+        await self.indexes_ready()
         return saved
 
     async def update(
@@ -228,7 +295,8 @@ class GlossaryService:
                 author_name=actor.name,
                 action=action,
             )
-            await self.refresh()
+            self._put(saved, saved.key)
+        await self.indexes_ready()
         return saved
 
     async def add_alias(self, key: str, alias: str, actor: Actor) -> Entry:
@@ -266,7 +334,8 @@ class GlossaryService:
             deleted = await self.repo.delete_entry(
                 key, author_id=actor.id, author_name=actor.name, expected_version=expected_version
             )
-            await self.refresh()
+            self._put(None, key)
+        await self.indexes_ready()
         return deleted
 
     async def restore(self, key: str, actor: Actor) -> Entry:
@@ -275,7 +344,8 @@ class GlossaryService:
             restored = await self.repo.restore_entry(
                 key, author_id=actor.id, author_name=actor.name
             )
-            await self.refresh()
+            self._put(restored, key)
+        await self.indexes_ready()
         return restored
 
     async def revert(
@@ -290,17 +360,37 @@ class GlossaryService:
                 author_id=actor.id,
                 author_name=actor.name,
             )
-            await self.refresh()
+            self._put(reverted, key)
+        await self.indexes_ready()
         return reverted
 
-    async def plan_import(self, raw: bytes | str) -> tuple[list[Entry], ImportPlan]:
-        """Validate a whole YAML document and return its entries with what importing would do."""
-        entries = yamlio.load_document(raw)
-        return entries, await self.repo.plan_import(entries)
+    async def plan_import(
+        self,
+        raw: bytes | str,
+        *,
+        max_bytes: int = yamlio.MAX_DOCUMENT_BYTES,
+        progress: yamlio.Progress | None = None,
+    ) -> ImportPlan:
+        """Validate a whole YAML document once and return what importing it would do.
 
-    async def apply_import(self, entries: list[Entry], actor: Actor) -> ImportPlan:
-        """Make the glossary equal to `entries` in one transaction."""
-        async with self._write_lock:
-            plan = await self.repo.apply_import(entries, author_id=actor.id, author_name=actor.name)
-            await self.refresh()
+        The plan holds the parsed entries and the version of every live entry: give it to
+        `apply_import`, which writes exactly that or refuses if anything changed meanwhile.
+        """
+        # Parsing and validating a big file takes seconds of pure CPU: not on the event loop.
+        entries = await asyncio.to_thread(
+            yamlio.load_document, raw, max_bytes=max_bytes, progress=progress
+        )
+        plan = await self.repo.plan_import(entries)
+        plan.warnings = dangling_related(entries, {entry.key for entry in entries})
         return plan
+
+    async def apply_import(self, plan: ImportPlan, actor: Actor) -> ImportPlan:
+        """Make the glossary equal to the plan's entries in one transaction.
+
+        Raises StaleImport (a Conflict) naming the entries that changed since the plan was made.
+        """
+        async with self._write_lock:
+            applied = await self.repo.apply_import(plan, author_id=actor.id, author_name=actor.name)
+            await self._reload()
+        await self.indexes_ready()
+        return applied

@@ -89,7 +89,26 @@ CREATE TABLE meta (
 );
 """
 
-MIGRATIONS: list[Migration] = [(1, _V1)]
+# v2: key the full-text index by a stable integer so replacing one entry touches one row.
+# v1 searched `key UNINDEXED` to delete a row, a scan of the whole index per write, which made
+# an import quadratic. The implicit rowid of `entries` may change on VACUUM, hence a column.
+_V2 = """
+ALTER TABLE entries ADD COLUMN fts_rowid INTEGER;
+UPDATE entries SET fts_rowid = rowid;
+CREATE UNIQUE INDEX entries_fts_rowid ON entries(fts_rowid);
+
+CREATE VIRTUAL TABLE entry_fts_v2 USING fts5(
+    key UNINDEXED, term, aliases, summary, body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO entry_fts_v2 (rowid, key, term, aliases, summary, body)
+    SELECT e.fts_rowid, f.key, f.term, f.aliases, f.summary, f.body
+    FROM entry_fts f JOIN entries e ON e.key = f.key;
+DROP TABLE entry_fts;
+ALTER TABLE entry_fts_v2 RENAME TO entry_fts;
+"""
+
+MIGRATIONS: list[Migration] = [(1, _V1), (2, _V2)]
 
 
 class SchemaTooNew(GlossaryError):

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +26,9 @@ from bot.glossary.models import (
 )
 from bot.glossary.schema import validate_entry_dict
 from bot.glossary.yamlio import (
+    FAST_LOADER,
     HEADER,
+    MAX_CLI_DOCUMENT_BYTES,
     MAX_DOCUMENT_BYTES,
     dump_document,
     load_document,
@@ -240,3 +243,25 @@ def test_any_valid_text_round_trips(
     (loaded,) = load_document(text)
     assert loaded == entry
     assert dump_document([loaded]) == text
+
+
+def test_error_at_the_end_names_the_end_and_where_the_construct_starts() -> None:
+    raw = "version: 1\nentries:\n  - key: a\n    term: [unclosed\n"  # four lines
+    (problem,) = _problems(raw)
+    assert problem.startswith("YAML syntax error at the end of the file")
+    assert "line 4, column 11" in problem
+    assert "line 5" not in problem
+
+
+def test_fast_loader_reads_what_the_checked_loader_reads() -> None:
+    assert FAST_LOADER is not None  # PyYAML ships libyaml on every platform we support
+    text = dump_document([Entry(key="a", term="A", summary="s", aliases=("x: y", "- z", "'q'"))])
+    assert yaml.load(text, Loader=FAST_LOADER) == yaml.safe_load(text)
+    assert [e.aliases for e in load_document(text)] == [("x: y", "- z", "'q'")]
+
+
+def test_big_document_limit_is_the_callers_choice() -> None:
+    raw = b"# " + b"x" * MAX_DOCUMENT_BYTES + b"\nversion: 1\nentries: []\n"
+    with pytest.raises(ValidationError):
+        load_document(raw)
+    assert load_document(raw, max_bytes=MAX_CLI_DOCUMENT_BYTES) == []
