@@ -154,10 +154,17 @@ class Repository(UsageQueries, SettingsQueries):
         except BaseException:
             await conn.close()
             raise
-        return cls(conn, path, clock=clock)
+        repo = cls(conn, path, clock=clock)
+        try:
+            await repo.open_reader()
+        except BaseException:
+            await repo.close()
+            raise
+        return repo
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
+        await self.close_reader()
         await self._conn.close()
 
     @staticmethod

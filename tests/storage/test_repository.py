@@ -531,3 +531,28 @@ async def test_backup_opens_with_same_entries(repo: Repository, tmp_path: Path) 
         assert [e.key for e in await copy.list_entries()] == ["a", "b"]
     finally:
         await copy.close()
+
+
+async def test_reads_do_not_wait_for_a_write_in_progress(repo: Repository) -> None:
+    await repo.seed([make_entry("a", summary="zebra stripes")])
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def long_write() -> None:
+        async with repo._write() as conn:
+            await conn.execute("UPDATE entries SET version = 7 WHERE key = 'a'")
+            inside.set()
+            await release.wait()
+
+    writer = asyncio.create_task(long_write())
+    await inside.wait()
+    try:
+        # A hang guard only: with reads behind the write lock these would never finish.
+        found = await asyncio.wait_for(repo.search("zebra"), timeout=30)
+        entry = await asyncio.wait_for(repo.get_entry("a"), timeout=30)
+    finally:
+        release.set()
+        await writer
+    assert [key for key, _ in found] == ["a"]
+    assert entry is not None and entry.version == 1  # the uncommitted write is not seen
+    changed = await repo.get_entry("a")
+    assert changed is not None and changed.version == 7
