@@ -30,6 +30,7 @@ from bot.glossary.yamlio import (
     HEADER,
     MAX_CLI_DOCUMENT_BYTES,
     MAX_DOCUMENT_BYTES,
+    _may_have_anchors,
     dump_document,
     load_document,
     load_seed,
@@ -265,3 +266,24 @@ def test_big_document_limit_is_the_callers_choice() -> None:
     with pytest.raises(ValidationError):
         load_document(raw)
     assert load_document(raw, max_bytes=MAX_CLI_DOCUMENT_BYTES) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: &a [x]", True),
+        ("entries: *missing", True),
+        ("[x, *a]", True),
+        ("&top\n", True),
+        ("R&D and pros & cons", False),
+        ("a: 2 * 3", False),
+        ("", False),
+    ],
+)
+def test_anchor_precheck_never_misses_one(text: str, expected: bool) -> None:
+    assert _may_have_anchors(text) is expected
+
+
+def test_text_that_looks_like_an_alias_still_loads() -> None:
+    text = dump_document([Entry(key="a", term="A", summary="Files like *.pth & *.index.")])
+    assert load_document(text)[0].summary == "Files like *.pth & *.index."
