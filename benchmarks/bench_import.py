@@ -35,6 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
 
 
+def glossary_path(workdir: Path, count: int) -> Path:
+    """Return where the database with `count` synthetic entries lives (or will)."""
+    return workdir / f"glossary-{count}.db"
+
+
 async def open_service(path: Path) -> GlossaryService:
     """Open a service on a new, empty database file (no seed)."""
     service = GlossaryService(await Repository.open(path))
@@ -121,7 +126,7 @@ async def part_import(workdir: Path, sizes: list[int]) -> None:
     base: float | None = None
     for count in sizes:
         raw = document(count)
-        times = await timed_import(workdir / f"import-{count}.db", raw, count)
+        times = await timed_import(glossary_path(workdir, count), raw, count)
         floor_s = await floor(workdir / f"floor-{count}.db", raw)
         per_entry = times.total / count
         base = base or per_entry
@@ -261,9 +266,11 @@ async def part_edit(workdir: Path, sizes: list[int]) -> None:
     )
     base: float | None = None
     for count in sizes:
-        service = await open_service(workdir / f"edit-{count}.db")
-        plan = await service.plan_import(document(count), max_bytes=MAX_CLI_DOCUMENT_BYTES)
-        await service.apply_import(plan, CLI_ACTOR)
+        path = glossary_path(workdir, count)
+        if not path.exists():
+            await _fill(path, count)
+        service = GlossaryService(await Repository.open(path))
+        await service.refresh()
         writes, indexes = [], []
         with LoopMonitor() as monitor:
             for attempt in range(5):
@@ -282,7 +289,7 @@ async def part_edit(workdir: Path, sizes: list[int]) -> None:
 def part_rss(workdir: Path, count: int = 50_000) -> None:
     """Print the resident memory of a process serving a `count`-entry glossary."""
     print(f"\n## Memory with {count:,} entries (entry map, matcher, detector)")
-    db = workdir / f"edit-{count}.db"
+    db = glossary_path(workdir, count)
     if not db.exists():
         asyncio.run(_fill(db, count))
     script = (
