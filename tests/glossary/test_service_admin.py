@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -521,3 +522,17 @@ def test_stats_bars_and_empty_cases() -> None:
     assert stats.miss_rate(0, 0) == "n/a"
     assert stats.ranked_lines([]) == "none yet"
     assert stats.daily_chart([]) == "no data"
+
+
+async def test_concurrent_edits_are_all_searchable_when_each_returns(
+    service: GlossaryService,
+) -> None:
+    await asyncio.gather(
+        service.add_alias("harvest", "harvest pitch", ALICE),
+        service.add_alias("rmvpe", "rmvpe pitch", BOB),
+        service.rename("google-colab", "Colaboratory", ALICE),
+    )
+    assert found(service, "harvest pitch") == "harvest"
+    assert found(service, "rmvpe pitch") == "rmvpe"
+    assert found(service, "colaboratory") == "google-colab"
+    assert [hit.entry.key for hit in service.autocomplete("colabor")] == ["google-colab"]
