@@ -27,7 +27,12 @@ def synthetic_entry(index: int, count: int, *, body_words: int = 40) -> Entry:
     """Return entry `index` of a `count`-entry glossary: unique names, a body, related keys."""
     name = word(index)
     domain = _DOMAIN[index % len(_DOMAIN)]
-    prose = " ".join(_PROSE[(index + n * 31) % len(_PROSE)] for n in range(body_words))
+    prose = [_PROSE[(index + n * 31) % len(_PROSE)] for n in range(body_words)]
+    # Paragraphs of at most 60 words stay under the 1,000-character limit of one text.
+    paragraphs = tuple(
+        Paragraph(" ".join(prose[start : start + 60]).capitalize() + ".")
+        for start in range(0, len(prose), 60)
+    )
     return Entry(
         key=f"{name}-{domain}",
         term=f"{name.capitalize()} {domain.capitalize()}",
@@ -35,7 +40,7 @@ def synthetic_entry(index: int, count: int, *, body_words: int = 40) -> Entry:
         category=_CATEGORIES[index % len(_CATEGORIES)],
         aliases=(name, f"{name}{domain[:2]}"),
         body=(
-            Paragraph(prose.capitalize() + "."),
+            *paragraphs,
             Bullets((Bullet(f"Use {name} with care."), Bullet(f"Check the {domain} first."))),
         ),
         related=(f"{word((index + 1) % count)}-{_DOMAIN[(index + 1) % count % len(_DOMAIN)]}",),

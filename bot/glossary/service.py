@@ -11,6 +11,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from bot.gcpause import paused_gc
 from bot.glossary import codec, schema, yamlio
 from bot.glossary.detect import Detector, Mode
 from bot.glossary.matcher import Hit, LookupResult, Matcher
@@ -46,6 +47,14 @@ def dangling_related(entries: Iterable[Entry], keys: Collection[str]) -> list[st
     ]
 
 
+@paused_gc()
+def _load_document(
+    raw: bytes | str, max_bytes: int, progress: yamlio.Progress | None
+) -> list[Entry]:
+    """Parse and validate a glossary document (in a worker thread)."""
+    return yamlio.load_document(raw, max_bytes=max_bytes, progress=progress)
+
+
 @dataclass(frozen=True, slots=True)
 class _Indexes:
     """Everything built from the whole glossary: slow at scale, so built in a worker thread."""
@@ -57,6 +66,7 @@ class _Indexes:
     owners: list[Entry]
 
     @classmethod
+    @paused_gc()
     def build(cls, entries: Sequence[Entry], popularity: dict[str, int]) -> _Indexes:
         """Index `entries`."""
         ordered = sorted(entries, key=lambda entry: entry.key)
@@ -399,9 +409,7 @@ class GlossaryService:
         `apply_import`, which writes exactly that or refuses if anything changed meanwhile.
         """
         # Parsing and validating a big file takes seconds of pure CPU: not on the event loop.
-        entries = await asyncio.to_thread(
-            yamlio.load_document, raw, max_bytes=max_bytes, progress=progress
-        )
+        entries = await asyncio.to_thread(_load_document, raw, max_bytes, progress)
         plan = await self.repo.plan_import(entries)
         plan.warnings = dangling_related(entries, {entry.key for entry in entries})
         return plan

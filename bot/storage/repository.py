@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.gcpause import paused_gc
 from bot.glossary.codec import entry_from_dict, entry_to_dict
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
 from bot.glossary.text import normalize
@@ -414,7 +415,13 @@ class Repository(UsageQueries, SettingsQueries):
                 f"SELECT {_ENTRY_COLUMNS} FROM entries e {where} ORDER BY e.key"  # noqa: S608
             )
         # Decoding tens of thousands of entries would stall the event loop for a second.
-        return await asyncio.to_thread(lambda: [self._entry(row) for row in rows])
+        return await asyncio.to_thread(self._entries_of, rows)
+
+    @classmethod
+    @paused_gc()
+    def _entries_of(cls, rows: list[sqlite3.Row]) -> list[Entry]:
+        """Return the entries stored in rows (in a worker thread)."""
+        return [cls._entry(row) for row in rows]
 
     async def deleted_entries(self) -> list[Entry]:
         """Return soft-deleted entries, most recently deleted first."""
@@ -657,6 +664,7 @@ class _ImportRows:
     names: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     @classmethod
+    @paused_gc()
     def build(
         cls,
         plan: ImportPlan,
@@ -706,6 +714,7 @@ class _ImportRows:
         return batch
 
 
+@paused_gc()
 def _classify(
     entries: list[Entry], live: list[tuple[str, int, str]], remove_missing: bool
 ) -> ImportPlan:
