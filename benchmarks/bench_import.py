@@ -242,6 +242,7 @@ async def part_loop(workdir: Path, count: int = 20_000) -> None:
     finally:
         for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await service.close()
     print(f"import took {elapsed:.1f} s; longest event-loop stall {monitor.worst * 1000:.0f} ms")
     print(
