@@ -17,10 +17,13 @@ from typing import Any, TextIO, cast
 from bot import exitcodes
 from bot.config import DEFAULT_DB_PATH, ConfigError, Settings, load_dotenv_file, load_settings
 from bot.glossary.matcher import Hit, LookupResult
-from bot.glossary.models import GlossaryError
+from bot.glossary.models import GlossaryError, ValidationError
 from bot.glossary.service import CLI_ACTOR, GlossaryService
+from bot.glossary.yamlio import MAX_CLI_DOCUMENT_BYTES
 from bot.storage.db import StoreError, is_glossary_database, os_cause
 from bot.storage.migrations import MigrationError, SchemaTooNew
+from bot.storage.repository import ImportPlan
+from bot.wording import counted, was
 
 log = logging.getLogger(__name__)
 
@@ -158,26 +161,121 @@ async def cmd_scan(service: GlossaryService, args: argparse.Namespace, out: Text
     return EXIT_OK
 
 
-def _read_file(path: str) -> bytes:
+def _read_document(path: str) -> bytes:
+    """Return the bytes of an import file (or stdin), refusing one over the CLI limit."""
+    limit = MAX_CLI_DOCUMENT_BYTES
     try:
-        return sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            raw = sys.stdin.buffer.read(limit + 1)
+        else:
+            size = Path(path).stat().st_size
+            if size > limit:
+                raise CliError(f"{path} is {size:,} bytes; the limit is {limit // 2**20} MB")
+            raw = Path(path).read_bytes()
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise CliError(f"stdin holds more than the limit of {limit // 2**20} MB")
+    return raw
 
 
-async def cmd_import(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
-    """Validate a YAML glossary and make the store equal to it (or show what would change)."""
-    entries, plan = await service.plan_import(_read_file(args.file))
-    if not args.dry_run:
-        plan = await service.apply_import(entries, CLI_ACTOR)
-    verb = "would be" if args.dry_run else "were"
+class _ProgressLine:
+    """A one-line progress display on a terminal: entries parsed, validated, written."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._total = 0
+
+    def __call__(self, stage: str, count: int) -> None:
+        """Show how far a stage got; called from the parsing thread, too."""
+        if stage == "parsed":
+            self._total = count
+        shown = f"{count:,}" if stage == "parsed" else f"{count:,}/{self._total:,}"
+        if stage == "writing":
+            shown = f"{self._total:,}"
+        self._stream.write(f"\r\x1b[K{stage} {shown} entries")
+        self._stream.flush()
+
+    def done(self) -> None:
+        """Clear the line so the summary starts on a clean one."""
+        self._stream.write("\r\x1b[K")
+        self._stream.flush()
+
+
+KEYS_SHOWN = 50
+
+
+def _plan_text(plan: ImportPlan, *, dry_run: bool) -> str:
+    """Return an import plan as lines: what is (or would be) added, changed and removed."""
+    lines = []
     for label, keys in (
         ("added", plan.added),
         ("changed", plan.changed),
         ("removed", plan.removed),
     ):
-        out.write(f"{len(keys)} {verb} {label}" + (": " + ", ".join(keys) if keys else "") + "\n")
-    out.write(f"{len(plan.unchanged)} unchanged\n")
+        shown = ", ".join(keys[:KEYS_SHOWN])
+        if len(keys) > KEYS_SHOWN:
+            shown += f", and {len(keys) - KEYS_SHOWN:,} more"
+        lines.append(f"{len(keys):,} {was(len(keys), dry_run=dry_run)} {label}")
+        lines[-1] += f": {shown}" if keys else ""
+    lines.append(f"{len(plan.unchanged):,} unchanged")
+    return "\n".join(lines) + "\n"
+
+
+def _confirm_removal(plan: ImportPlan, args: argparse.Namespace) -> bool:
+    """Ask on a terminal whether to remove entries; without one, insist on --yes."""
+    removing = counted(len(plan.removed), "entry", "entries")
+    if args.file == "-" or not sys.stdin.isatty():
+        raise CliError(
+            f"this import would remove {removing} (listed above); nothing was imported. "
+            "Run it again with --yes to confirm, or fix the file"
+        )
+    sys.stderr.write(f"Remove {removing}? They can be restored later. [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _import_problems(path: str, error: ValidationError) -> str:
+    """Return a refused import's problems: the cause first, each problem once."""
+    problems = error.problems or [error.message]
+    if len(problems) == 1:
+        return f"error: {path} was not imported: {problems[0]}\n"
+    listed = "".join(f"  - {problem}\n" for problem in problems)
+    return f"error: {path} was not imported: {counted(len(problems), 'problem')}\n{listed}"
+
+
+async def cmd_import(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
+    """Validate a YAML glossary and make the store equal to it (or show what would change)."""
+    raw = _read_document(args.file)
+    progress = _ProgressLine(sys.stderr) if sys.stderr.isatty() else None
+    try:
+        plan = await service.plan_import(raw, max_bytes=MAX_CLI_DOCUMENT_BYTES, progress=progress)
+    except ValidationError as error:
+        if progress:
+            progress.done()
+        sys.stderr.write(_import_problems(args.file, error))
+        return EXIT_BAD_INPUT
+    if progress:
+        progress.done()
+    for warning in plan.warnings[:KEYS_SHOWN]:
+        sys.stderr.write(f"warning: {warning}\n")
+    if len(plan.warnings) > KEYS_SHOWN:
+        sys.stderr.write(f"warning: and {len(plan.warnings) - KEYS_SHOWN:,} more like these\n")
+    if args.dry_run:
+        out.write(_plan_text(plan, dry_run=True))
+        return EXIT_OK
+    if plan.removed and not args.yes:
+        out.write(_plan_text(plan, dry_run=True))
+        out.flush()
+        if not _confirm_removal(plan, args):
+            sys.stderr.write("Nothing was imported.\n")
+            return EXIT_FAILURE
+    if progress:
+        progress("writing", 0)
+    applied = await service.apply_import(plan, CLI_ACTOR)
+    if progress:
+        progress.done()
+    out.write(_plan_text(applied, dry_run=False))
     return EXIT_OK
 
 
@@ -257,6 +355,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="replace the glossary with a YAML file")
     imp.add_argument("file", help="a YAML file in the data/glossary.yaml format, or - for stdin")
     imp.add_argument("--dry-run", action="store_true", help="only print what would change")
+    imp.add_argument(
+        "--yes", action="store_true", help="remove entries missing from the file without asking"
+    )
     imp.set_defaults(handler=cmd_import)
     exp = sub.add_parser("export", help="write the glossary as YAML")
     exp.add_argument("file", nargs="?", help="output file (stdout when omitted)")

@@ -14,6 +14,7 @@ from bot.glossary.matcher import LookupResult
 from bot.glossary.models import CATEGORIES, Entry
 from bot.glossary.text import clip
 from bot.render import summary_embed
+from bot.wording import counted
 from cogs.ui import (
     NO_MENTIONS,
     ListPageSource,
@@ -74,7 +75,8 @@ class SearchPageSource:
                 inline=False,
             )
         embed.set_footer(
-            text=f"Page {index + 1}/{self.page_count} · {self.total} results · /define to open one"
+            text=f"Page {index + 1}/{self.page_count} · {counted(self.total, 'result')} · "
+            "/define to open one"
         )
         return embed
 

@@ -7,6 +7,7 @@ import base64
 import copy
 import json
 import os
+import pty
 import select
 import sqlite3
 import subprocess
@@ -170,8 +171,9 @@ def test_import_applies_with_history(db: Path, tmp_path: Path) -> None:
     path = tmp_path / "fewer.yaml"
     path.write_text(yaml.safe_dump(exported), encoding="utf-8")
     before = revision_count(db)
-    proc = run_cli("import", str(path), db=db)
+    proc = run_cli("import", str(path), "--yes", db=db)
     assert proc.returncode == 0, proc.stderr
+    assert "1 was removed: fork" in proc.stdout.decode()
     assert entry_count(db) == 25
     assert revision_count(db) == before + 1
     assert json.loads(run_cli("define", "--json", "fork", db=db).stdout)["match"] is None
@@ -219,6 +221,124 @@ def test_import_lists_every_problem_with_its_key(db: Path, tmp_path: Path) -> No
     for entry in (entries[0], entries[2], entries[3], entries[4]):
         assert entry["key"] in err
     assert revision_count(db) == before
+
+
+def fewer_entries_file(db: Path, tmp_path: Path, *drop: str) -> Path:
+    """Write the exported glossary without the entries `drop` and return the file."""
+    exported = yaml.safe_load(run_cli("export", db=db).stdout)
+    exported["entries"] = [item for item in exported["entries"] if item["key"] not in drop]
+    path = tmp_path / "fewer.yaml"
+    path.write_text(yaml.safe_dump(exported), encoding="utf-8")
+    return path
+
+
+def run_cli_on_terminal(*args: str, db: Path, answer: str) -> subprocess.CompletedProcess[bytes]:
+    """Run the CLI with a terminal as stdin and type `answer` into it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISCORD_")}
+    env.update(GLOSSARY_DB=str(db), PYTHONPATH=str(ROOT))
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, answer.encode() + b"\n")
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            stdin=terminal,
+            capture_output=True,
+            env=env,
+            cwd=ROOT,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+
+def test_import_that_removes_entries_needs_yes_when_not_on_a_terminal(
+    db: Path, tmp_path: Path
+) -> None:
+    path = fewer_entries_file(db, tmp_path, "fork", "kaggle")
+    before = revision_count(db)
+    proc = run_cli("import", str(path), db=db)
+    assert proc.returncode == 2
+    assert "2 would be removed: fork, kaggle" in proc.stdout.decode()
+    err = proc.stderr.decode()
+    assert "would remove 2 entries" in err and "--yes" in err
+    assert "Traceback" not in err
+    assert (entry_count(db), revision_count(db)) == (26, before)
+
+
+@pytest.mark.parametrize(("answer", "code", "left"), [("n", 1, 26), ("y", 0, 25)])
+def test_import_asks_on_a_terminal_before_removing(
+    db: Path, tmp_path: Path, answer: str, code: int, left: int
+) -> None:
+    path = fewer_entries_file(db, tmp_path, "fork")
+    proc = run_cli_on_terminal("import", str(path), db=db, answer=answer)
+    assert proc.returncode == code, proc.stderr
+    assert "Remove 1 entry?" in proc.stderr.decode()
+    assert "1 would be removed: fork" in proc.stdout.decode()
+    assert entry_count(db) == left
+
+
+def test_import_without_removals_asks_nothing(db: Path, tmp_path: Path) -> None:
+    exported = yaml.safe_load(run_cli("export", db=db).stdout)
+    for item in exported["entries"][:2]:
+        item["summary"] = "Changed."
+    extra = copy.deepcopy(exported["entries"][0])
+    extra.update(key="new-term", term="New Term", aliases=[], related=[])
+    exported["entries"].append(extra)
+    path = tmp_path / "more.yaml"
+    path.write_text(yaml.safe_dump(exported), encoding="utf-8")
+    proc = run_cli("import", str(path), db=db)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.decode()
+    assert "1 was added: new-term" in out
+    assert "2 were changed: " in out
+    assert "0 were removed" in out
+
+
+def test_import_takes_a_file_bigger_than_a_discord_upload(db: Path, tmp_path: Path) -> None:
+    exported = run_cli("export", db=db).stdout
+    path = tmp_path / "big.yaml"
+    path.write_bytes(b"# padding\n" * 300_000 + exported)  # 3 MB
+    proc = run_cli("import", str(path), "--dry-run", db=db)
+    assert proc.returncode == 0, proc.stderr
+    assert "26 unchanged" in proc.stdout.decode()
+
+
+def test_a_single_import_problem_is_printed_once(db: Path, tmp_path: Path) -> None:
+    exported = yaml.safe_load(run_cli("export", db=db).stdout)
+    exported["entries"][0]["summary"] = ""
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(exported), encoding="utf-8")
+    proc = run_cli("import", str(path), db=db)
+    assert proc.returncode == 2
+    err = proc.stderr.decode()
+    assert err.count("summary is empty") == 1, err
+    assert len(err.splitlines()) == 1
+
+
+def test_duplicate_key_leads_the_import_problems(db: Path, tmp_path: Path) -> None:
+    exported = yaml.safe_load(run_cli("export", db=db).stdout)
+    twin = copy.deepcopy(exported["entries"][4])
+    twin["aliases"] = ["  "]
+    exported["entries"].append(twin)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(exported), encoding="utf-8")
+    proc = run_cli("import", str(path), db=db)
+    assert proc.returncode == 2
+    lines = proc.stderr.decode().splitlines()
+    assert lines[0] == f"error: {path} was not imported: 2 problems"
+    assert "duplicate key" in lines[1], lines
+
+
+def test_yaml_error_at_the_end_points_inside_the_file(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "short.yaml"
+    path.write_text("version: 1\nentries:\n  - key: a\n    term: [unclosed\n", encoding="utf-8")
+    proc = run_cli("import", str(path), db=db)
+    assert proc.returncode == 2
+    err = proc.stderr.decode()
+    assert "at the end of the file" in err and "line 4, column 11" in err
+    assert "line 5" not in err
 
 
 def test_import_missing_file(db: Path) -> None:

@@ -6,12 +6,13 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
+from bot.gcpause import paused_gc
 from bot.glossary import codec, schema, yamlio
 from bot.glossary.detect import Detector, Mode
 from bot.glossary.learning import PendingMisses
@@ -40,16 +41,72 @@ class Actor:
 CLI_ACTOR = Actor(None, "cli")
 
 
+def dangling_related(entries: Iterable[Entry], keys: Collection[str]) -> list[str]:
+    """Return a warning for each related key that names none of `keys`."""
+    return [
+        f"{entry.key}: related entry `{target}` does not exist; it stays hidden until it does"
+        for entry in entries
+        for target in entry.related
+        if target not in keys
+    ]
+
+
+@paused_gc()
+def _load_document(
+    raw: bytes | str, max_bytes: int, progress: yamlio.Progress | None
+) -> list[Entry]:
+    """Parse and validate a glossary document (in a worker thread)."""
+    return yamlio.load_document(raw, max_bytes=max_bytes, progress=progress)
+
+
+@dataclass(frozen=True, slots=True)
+class _Indexes:
+    """Everything built from the whole glossary: slow at scale, so built in a worker thread."""
+
+    matcher: Matcher
+    detector: Detector
+    # Every normalised name and its entry, in key order: what `confusables` compares against.
+    names: list[str]
+    owners: list[Entry]
+
+    @classmethod
+    @paused_gc()
+    def build(cls, entries: Sequence[Entry], popularity: dict[str, int]) -> _Indexes:
+        """Index `entries`."""
+        ordered = sorted(entries, key=lambda entry: entry.key)
+        pairs = [(normalize(name), entry) for entry in ordered for name in entry.names]
+        matcher = Matcher(entries, popularity=popularity)
+        return cls(
+            matcher,
+            # The detector forgives typos in chat questions through the matcher.
+            Detector(entries, typos=matcher),
+            [name for name, _ in pairs],
+            [entry for _, entry in pairs],
+        )
+
+
 class GlossaryService:
-    """Lookups against immutable indexes; writes through the repository, then re-index."""
+    """Lookups against immutable indexes; writes through the repository, then re-index.
+
+    A write updates the entry map at once and releases the write lock; then the matcher and
+    detector are rebuilt in a worker thread, one rebuild shared by every write that landed
+    meanwhile, and swapped in whole. Lookups never wait for either; the writer's call returns
+    once its change is searchable.
+    """
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
         self.settings = ServerSettings(repo)
         self._entries: dict[str, Entry] = {}
-        self.matcher = Matcher(())
-        self.detector = Detector(())
+        self._sorted: list[Entry] | None = []
+        self._indexes = _Indexes.build((), {})
+        self.matcher = self._indexes.matcher
+        self.detector = self._indexes.detector
         self._write_lock = asyncio.Lock()
+        self._index_lock = asyncio.Lock()
+        self._changes = 0  # entry-map changes so far
+        self._indexed = 0  # changes the current matcher and detector include
+        self._popularity: dict[str, int] = {}
         self._usage = UsageBuffer()
         self._data_version = 0
         self._pending_misses = PendingMisses()
@@ -87,25 +144,58 @@ class GlossaryService:
         await self.repo.close()
 
     async def refresh(self) -> None:
-        """Rebuild the matcher and detector from the store."""
+        """Reload every entry from the store and rebuild the matcher and detector."""
+        await self._reload()
+        await self.indexes_ready()
+
+    async def _reload(self) -> None:
+        """Reload the entry map, popularity and settings from the store; the indexes follow."""
+        # Taking in the current data version takes in other processes' settings changes too.
+        self.settings.forget()
         self._data_version = await self.repo.data_version()
         entries = await self.repo.list_entries()
         popularity = await self.repo.popularity()
         popularity.update({key: popularity.get(key, 0) + n for key, n in self._usage.uses.items()})
-        # Indexing 10,000 entries takes most of a second: keep the event loop (heartbeats,
-        # other members' lookups) running meanwhile, then swap everything at once.
-        matcher, detector = await asyncio.to_thread(_build_indexes, entries, popularity)
+        self._popularity = popularity
         self._entries = {entry.key: entry for entry in entries}
-        self.matcher, self.detector = matcher, detector
+        self._sorted = entries
+        self._changes += 1
+
+    def _put(self, entry: Entry | None, key: str) -> None:
+        """Show one entry's new state (None: gone) at once; the indexes follow shortly."""
+        if entry is None:
+            self._entries.pop(key, None)
+        else:
+            self._entries[key] = entry
+        self._sorted = None
+        self._changes += 1
+
+    async def _reindex(self) -> None:
+        """Bring the matcher and detector up to date with the entry map, off the event loop."""
+        wanted = self._changes
+        async with self._index_lock:
+            if self._indexed >= wanted:
+                return  # a rebuild that started after our change already covered it
+            # Writes that land while this one builds wait for the next, shared, rebuild.
+            target = self._changes
+            entries = list(self._entries.values())
+            indexes = await asyncio.to_thread(_Indexes.build, entries, dict(self._popularity))
+            self._indexes, self.matcher, self.detector = indexes, indexes.matcher, indexes.detector
+            self._indexed = target
+
+    async def indexes_ready(self) -> None:
+        """Wait until lookups, autocomplete and detection include every write so far."""
+        while self._indexed < self._changes:
+            # Shielded: a cancelled caller must not leave the indexes behind the entry map.
+            await asyncio.shield(self._reindex())
 
     async def refresh_if_changed_elsewhere(self) -> bool:
         """Re-index when another process (a CLI import, say) changed the database."""
         if await self.repo.data_version() == self._data_version:
             return False
-        # Settings changed by another process take effect like its entry changes do.
-        self.settings.forget()
         async with self._write_lock:
-            await self.refresh()
+            await self._reload()
+        await self.indexes_ready()
         log.info("The glossary changed outside the bot; reloaded %d entries", len(self._entries))
         return True
 
@@ -114,7 +204,17 @@ class GlossaryService:
     @property
     def entries(self) -> list[Entry]:
         """Return every live entry, sorted by key."""
-        return list(self._entries.values())
+        if self._sorted is None:
+            self._sorted = sorted(self._entries.values(), key=lambda entry: entry.key)
+        return list(self._sorted)
+
+    def related_entries(self, entry: Entry) -> list[Entry]:
+        """Return the live entries `entry` lists as related; dangling keys stay hidden."""
+        return [other for key in entry.related if (other := self._entries.get(key)) is not None]
+
+    def warnings(self, entry: Entry) -> list[str]:
+        """Return what a moderator should know before saving `entry` (nothing blocks it)."""
+        return dangling_related([entry], self._entries)
 
     def get(self, key: str) -> Entry | None:
         """Return the live entry with this key."""
@@ -194,32 +294,34 @@ class GlossaryService:
         """Return the glossary in the data/glossary.yaml format."""
         return yamlio.dump_document(self.entries)
 
+    async def export_document(self) -> str:
+        """Return the glossary in the data/glossary.yaml format, written off the event loop."""
+        # PyYAML's emitter is pure Python: 20,000 entries take seconds.
+        return await asyncio.to_thread(yamlio.dump_document, self.entries)
+
     # Validation --------------------------------------------------------------------------
 
     def validate(self, entry: Entry) -> None:
         """Raise ValidationError listing every problem of an entry about to be saved."""
+        # A related key naming no live entry is allowed (see `warnings`): deleting an entry
+        # must never make the entries that point to it impossible to save.
         problems = schema.validate_entry_dict(codec.entry_to_dict(entry))
-        for key in entry.related:
-            if key == entry.key:
-                problems.append(f"{entry.key}: an entry cannot be related to itself")
-            elif key not in self._entries:
-                problems.append(f"{entry.key}: related entry `{key}` does not exist")
         if problems:
             raise ValidationError(f"`{entry.key}` cannot be saved.", problems=problems)
 
     def confusables(self, entry: Entry) -> list[str]:
         """Return warnings for names that are near-duplicates of another entry's names."""
         warnings: list[str] = []
-        others = [
-            (other, normalize(name))
-            for other in self.entries
-            if other.key != entry.key
-            for name in other.names
-        ]
+        indexes = self._indexes
         for name in entry.names:
             norm = normalize(name)
-            for other, other_norm in others:
-                if norm != other_norm and fuzz.ratio(norm, other_norm) >= CONFUSABLE_SCORE:
+            # rapidfuzz scans all names in C: 200,000 names take milliseconds, not a second.
+            near = process.extract_iter(
+                norm, indexes.names, scorer=fuzz.ratio, score_cutoff=CONFUSABLE_SCORE
+            )
+            for other_norm, _, index in near:
+                other = self._entries.get(indexes.owners[index].key)
+                if other is not None and other.key != entry.key and other_norm != norm:
                     warnings.append(f"'{name}' looks like '{other_norm}' of **{other.term}**")
                     break
         return warnings
@@ -231,7 +333,8 @@ class GlossaryService:
         self.validate(entry)
         async with self._write_lock:
             saved = await self.repo.create_entry(entry, author_id=actor.id, author_name=actor.name)
-            await self.refresh()
+            self._put(saved, saved.key)
+        await self.indexes_ready()
         return saved
 
     async def update(
@@ -247,7 +350,8 @@ class GlossaryService:
                 author_name=actor.name,
                 action=action,
             )
-            await self.refresh()
+            self._put(saved, saved.key)
+        await self.indexes_ready()
         return saved
 
     async def add_alias(self, key: str, alias: str, actor: Actor) -> Entry:
@@ -285,7 +389,8 @@ class GlossaryService:
             deleted = await self.repo.delete_entry(
                 key, author_id=actor.id, author_name=actor.name, expected_version=expected_version
             )
-            await self.refresh()
+            self._put(None, key)
+        await self.indexes_ready()
         return deleted
 
     async def restore(self, key: str, actor: Actor) -> Entry:
@@ -294,7 +399,8 @@ class GlossaryService:
             restored = await self.repo.restore_entry(
                 key, author_id=actor.id, author_name=actor.name
             )
-            await self.refresh()
+            self._put(restored, key)
+        await self.indexes_ready()
         return restored
 
     async def revert(
@@ -309,20 +415,38 @@ class GlossaryService:
                 author_id=actor.id,
                 author_name=actor.name,
             )
-            await self.refresh()
+            self._put(reverted, key)
+        await self.indexes_ready()
         return reverted
 
-    async def plan_import(self, raw: bytes | str) -> tuple[list[Entry], ImportPlan]:
-        """Validate a whole YAML document and return its entries with what importing would do."""
-        entries = yamlio.load_document(raw)
-        return entries, await self.repo.plan_import(entries)
+    async def plan_import(
+        self,
+        raw: bytes | str,
+        *,
+        max_bytes: int = yamlio.MAX_DOCUMENT_BYTES,
+        progress: yamlio.Progress | None = None,
+    ) -> ImportPlan:
+        """Validate a whole YAML document once and return what importing it would do.
 
-    async def apply_import(self, entries: list[Entry], actor: Actor) -> ImportPlan:
-        """Make the glossary equal to `entries` in one transaction."""
-        async with self._write_lock:
-            plan = await self.repo.apply_import(entries, author_id=actor.id, author_name=actor.name)
-            await self.refresh()
+        The plan holds the parsed entries and the version of every live entry: give it to
+        `apply_import`, which writes exactly that or refuses if anything changed meanwhile.
+        """
+        # Parsing and validating a big file takes seconds of pure CPU: not on the event loop.
+        entries = await asyncio.to_thread(_load_document, raw, max_bytes, progress)
+        plan = await self.repo.plan_import(entries)
+        plan.warnings = dangling_related(entries, {entry.key for entry in entries})
         return plan
+
+    async def apply_import(self, plan: ImportPlan, actor: Actor) -> ImportPlan:
+        """Make the glossary equal to the plan's entries in one transaction.
+
+        Raises StaleImport (a Conflict) naming the entries that changed since the plan was made.
+        """
+        async with self._write_lock:
+            applied = await self.repo.apply_import(plan, author_id=actor.id, author_name=actor.name)
+            await self._reload()
+        await self.indexes_ready()
+        return applied
 
     # Aliases learned from members ------------------------------------------------------
 
@@ -360,9 +484,3 @@ class GlossaryService:
         """Clear a learned pair, and the miss it came from, from the moderators' queues."""
         await self.repo.dismiss_learned(pair.query, pair.entry_key)
         await self.repo.dismiss_miss(pair.query)
-
-
-def _build_indexes(entries: list[Entry], popularity: dict[str, int]) -> tuple[Matcher, Detector]:
-    """Return the lookup index and the chat detector, which forgives typos through it."""
-    matcher = Matcher(entries, popularity=popularity)
-    return matcher, Detector(entries, typos=matcher)

@@ -8,6 +8,7 @@ import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,15 @@ from bot.storage.db import (
     SEED_PENDING,
     DatabaseReplaced,
     FileId,
+    connect,
     file_id,
     sqlite_uri,
 )
 
 log = logging.getLogger(__name__)
+
+# The connection a coroutine reads with while inside `_read()`; unset means the writer's.
+_READING: ContextVar[aiosqlite.Connection | None] = ContextVar("_READING", default=None)
 
 
 def utc_now() -> datetime:
@@ -57,6 +62,23 @@ class StoreBase:
         # One connection serves every coroutine: the lock keeps a reader from seeing another
         # coroutine's uncommitted transaction and two writers from nesting BEGINs.
         self._lock = asyncio.Lock()
+        self._reader: aiosqlite.Connection | None = None
+
+    async def open_reader(self) -> None:
+        """Serve reads from a second, read-only connection.
+
+        In WAL mode its reads never wait for a write, however long (a 50,000-entry import).
+        """
+        if str(self.path) != ":memory:":
+            self._reader = await connect(
+                self.path, read_only=True, immutable=self.immutable, create=False, wal=False
+            )
+
+    async def close_reader(self) -> None:
+        """Close the read-only connection, if open."""
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
 
     def _now(self) -> str:
         """Return the current time as an ISO-8601 UTC string with seconds."""
@@ -109,18 +131,25 @@ class StoreBase:
 
     @asynccontextmanager
     async def _read(self) -> AsyncIterator[aiosqlite.Connection]:
-        """Give the body the connection while no write is in flight."""
-        async with self._lock:
-            yield self._conn
+        """Give the body the read-only connection, or the shared one while no write runs."""
+        if self._reader is None:
+            async with self._lock:
+                yield self._conn
+            return
+        token = _READING.set(self._reader)
+        try:
+            yield self._reader
+        finally:
+            _READING.reset(token)
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """Return every row of a query on the shared connection (caller holds the lock)."""
-        async with self._conn.execute(sql, params) as cursor:
+        """Return every row of a query (caller is inside `_read()` or `_write()`)."""
+        async with (_READING.get() or self._conn).execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        """Return the first row of a query, or None (caller holds the lock)."""
-        async with self._conn.execute(sql, params) as cursor:
+        """Return the first row of a query, or None (caller is inside `_read()` or `_write()`)."""
+        async with (_READING.get() or self._conn).execute(sql, params) as cursor:
             return await cursor.fetchone()
 
     async def backup(self, dest: str | Path) -> None:

@@ -89,8 +89,27 @@ CREATE TABLE meta (
 );
 """
 
-# Which entry members opened after a lookup missed: the evidence for a new alias.
-_V2_LEARNED = """
+# v2: key the full-text index by a stable integer so replacing one entry touches one row.
+# v1 searched `key UNINDEXED` to delete a row, a scan of the whole index per write, which made
+# an import quadratic. The implicit rowid of `entries` may change on VACUUM, hence a column.
+_V2 = """
+ALTER TABLE entries ADD COLUMN fts_rowid INTEGER;
+UPDATE entries SET fts_rowid = rowid;
+CREATE UNIQUE INDEX entries_fts_rowid ON entries(fts_rowid);
+
+CREATE VIRTUAL TABLE entry_fts_v2 USING fts5(
+    key UNINDEXED, term, aliases, summary, body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO entry_fts_v2 (rowid, key, term, aliases, summary, body)
+    SELECT e.fts_rowid, f.key, f.term, f.aliases, f.summary, f.body
+    FROM entry_fts f JOIN entries e ON e.key = f.key;
+DROP TABLE entry_fts;
+ALTER TABLE entry_fts_v2 RENAME TO entry_fts;
+"""
+
+# v3: which entry members opened after a lookup missed: the evidence for a new alias.
+_V3_LEARNED = """
 CREATE TABLE learned_names (
     norm TEXT NOT NULL,
     entry_key TEXT NOT NULL,
@@ -103,7 +122,7 @@ CREATE TABLE learned_names (
 );
 """
 
-MIGRATIONS: list[Migration] = [(1, _V1), (2, _V2_LEARNED)]
+MIGRATIONS: list[Migration] = [(1, _V1), (2, _V2), (3, _V3_LEARNED)]
 
 
 class SchemaTooNew(GlossaryError):

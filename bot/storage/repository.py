@@ -6,6 +6,7 @@ a failed operation leaves the database exactly as it was. Callers only see model
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections import Counter
@@ -15,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.gcpause import paused_gc
 from bot.glossary.codec import entry_from_dict, entry_to_dict
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
 from bot.glossary.text import normalize
@@ -28,9 +30,21 @@ T = TypeVar("T")
 # Column lists are constants interpolated into SQL (hence the S608 waivers); values never are.
 _ENTRY_COLUMNS = (
     "e.key, e.content_json, e.version, e.updated_by, e.updated_by_name, e.updated_at, "
-    "e.deleted_at, "
+    "e.deleted_at, e.fts_rowid, "
     "COALESCE((SELECT SUM(u.count) FROM usage u WHERE u.entry_key = e.key), 0) AS uses"
 )
+_ENTRY_INSERT = (
+    "INSERT INTO entries (key, term, content_json, category, autoreply, version, created_at, "
+    "updated_at, updated_by, updated_by_name, fts_rowid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_FTS_INSERT = (
+    "INSERT INTO entry_fts (rowid, key, term, aliases, summary, body) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_REVISION_INSERT = (
+    "INSERT INTO revisions (entry_key, version, action, snapshot_json, author_id, author_name, "
+    "created_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_NAME_INSERT = "INSERT INTO names (norm, entry_key, name, kind) VALUES (?, ?, ?, ?)"
 _REVISION_COLUMNS = (
     "id, entry_key, version, action, snapshot_json, author_id, author_name, created_at, note"
 )
@@ -38,12 +52,40 @@ _REVISION_COLUMNS = (
 
 @dataclass
 class ImportPlan:
-    """Keys an import adds (or restores), changes, soft-deletes and leaves alone."""
+    """Keys an import adds (or restores), changes, soft-deletes and leaves alone.
+
+    A plan also carries the entries it imports and the version of every live entry when it
+    was made: applying it writes exactly these entries, and only if no entry changed since.
+    """
 
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list, repr=False, compare=False)
+    versions: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    warnings: list[str] = field(default_factory=list, compare=False)
+
+
+class StaleImport(Conflict):
+    """Entries changed (or appeared, or went) after an import plan was made."""
+
+    SHOWN = 10
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = sorted(keys)
+        shown = ", ".join(self.keys[: self.SHOWN])
+        if len(self.keys) > self.SHOWN:
+            shown += f" and {len(self.keys) - self.SHOWN} more"
+        super().__init__(
+            f"The glossary changed since the dry run ({shown}); nothing was imported. "
+            "Run the import again to see the new plan."
+        )
+
+
+def stale_keys(planned: dict[str, int], live: dict[str, int]) -> list[str]:
+    """Return the keys whose live version differs from the one a plan saw, sorted."""
+    return sorted(key for key in planned.keys() | live.keys() if planned.get(key) != live.get(key))
 
 
 def _content_json(entry: Entry) -> str:
@@ -61,6 +103,19 @@ def _strings(data: Any) -> Iterable[str]:
     elif isinstance(data, list | tuple):
         for item in data:
             yield from _strings(item)
+
+
+def _fts_values(entry: Entry, rowid: int) -> tuple[int, str, str, str, str, str]:
+    """Return the search row of an entry: rowid, key, term, aliases, summary, body text."""
+    body = entry_to_dict(entry).get("body", [])
+    return (
+        rowid,
+        entry.key,
+        entry.term,
+        "\n".join(entry.aliases),
+        entry.summary,
+        "\n".join(_strings(body)),
+    )
 
 
 def _name_rows(entry: Entry) -> list[tuple[str, str, str]]:
@@ -101,7 +156,7 @@ class Repository(UsageQueries, SettingsQueries):
     ) -> Repository:
         """Open the database (creating it if `create` and absent) with its schema up to date."""
         opened = await open_database(path, create=create, read_only=read_only)
-        return cls(
+        repo = cls(
             opened.conn,
             path,
             clock=clock,
@@ -110,9 +165,16 @@ class Repository(UsageQueries, SettingsQueries):
             immutable=opened.immutable,
             created=opened.created,
         )
+        try:
+            await repo.open_reader()
+        except BaseException:
+            await repo.close()
+            raise
+        return repo
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
+        await self.close_reader()
         await self._conn.close()
 
     @staticmethod
@@ -173,43 +235,40 @@ class Repository(UsageQueries, SettingsQueries):
                 "reload and try again"
             )
 
+    async def _check_name(self, norm: str, name: str, key: str) -> None:
+        """Raise Conflict if an entry other than `key` holds the normalised name."""
+        holder = await self._one(
+            "SELECT e.term FROM names n JOIN entries e ON e.key = n.entry_key "
+            "WHERE n.norm = ? AND n.entry_key != ?",
+            (norm, key),
+        )
+        if holder is not None:
+            raise Conflict(f"'{name}' is already a name of {holder['term']}")
+
     async def _insert_names(self, entry: Entry) -> None:
         """Claim every name of `entry`, raising Conflict if another live entry holds one."""
         for norm, name, kind in _name_rows(entry):
-            holder = await self._one(
-                "SELECT e.term FROM names n JOIN entries e ON e.key = n.entry_key "
-                "WHERE n.norm = ? AND n.entry_key != ?",
-                (norm, entry.key),
-            )
-            if holder is not None:
-                raise Conflict(f"'{name}' is already a name of {holder['term']}")
-            await self._conn.execute(
-                "INSERT INTO names (norm, entry_key, name, kind) VALUES (?, ?, ?, ?)",
-                (norm, entry.key, name, kind),
-            )
+            await self._check_name(norm, name, entry.key)
+            await self._conn.execute(_NAME_INSERT, (norm, entry.key, name, kind))
 
     async def _delete_names(self, key: str) -> None:
         """Release every name of `key`."""
         await self._conn.execute("DELETE FROM names WHERE entry_key = ?", (key,))
 
-    async def _fts_put(self, entry: Entry) -> None:
-        """Replace the search row of `entry`."""
-        await self._fts_delete(entry.key)
-        data = entry_to_dict(entry)
-        await self._conn.execute(
-            "INSERT INTO entry_fts (key, term, aliases, summary, body) VALUES (?, ?, ?, ?, ?)",
-            (
-                entry.key,
-                entry.term,
-                "\n".join(entry.aliases),
-                entry.summary,
-                "\n".join(_strings(data["body"])),
-            ),
-        )
+    async def _fts_put(self, entry: Entry, rowid: int) -> None:
+        """Replace the search row `rowid` with the content of `entry`."""
+        await self._fts_delete(rowid)
+        await self._conn.execute(_FTS_INSERT, _fts_values(entry, rowid))
 
-    async def _fts_delete(self, key: str) -> None:
-        """Drop the search row of `key`."""
-        await self._conn.execute("DELETE FROM entry_fts WHERE key = ?", (key,))
+    async def _fts_delete(self, rowid: int) -> None:
+        """Drop one search row; by rowid, so it costs the same at any glossary size."""
+        await self._conn.execute("DELETE FROM entry_fts WHERE rowid = ?", (rowid,))
+
+    async def _next_fts_rowid(self) -> int:
+        """Return a search rowid no entry uses yet."""
+        row = await self._one("SELECT COALESCE(MAX(fts_rowid), 0) + 1 FROM entries")
+        assert row is not None
+        return int(row[0])
 
     async def _add_revision(
         self,
@@ -222,8 +281,7 @@ class Repository(UsageQueries, SettingsQueries):
     ) -> None:
         """Record a full snapshot of `entry` as revision `version`."""
         await self._conn.execute(
-            "INSERT INTO revisions (entry_key, version, action, snapshot_json, author_id, "
-            "author_name, created_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            _REVISION_INSERT,
             (
                 entry.key,
                 version,
@@ -249,31 +307,32 @@ class Repository(UsageQueries, SettingsQueries):
     ) -> None:
         """Insert a brand-new live entry at version 1 with its names, search row and revision."""
         now = updated_at or self._now()
+        rowid = await self._next_fts_rowid()
         await self._conn.execute(
-            "INSERT INTO entries (key, term, content_json, category, autoreply, version, "
-            "created_at, updated_at, updated_by, updated_by_name) "
-            "VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)",
+            _ENTRY_INSERT,
             (
                 entry.key,
                 entry.term,
                 _content_json(entry),
                 entry.category,
                 int(entry.autoreply),
+                1,
                 now,
                 now,
                 author_id,
                 author_name,
+                rowid,
             ),
         )
         if names:
             await self._insert_names(entry)
-        await self._fts_put(entry)
+        await self._fts_put(entry, rowid)
         await self._add_revision(entry, 1, action, author_id, author_name, note)
 
     async def _store_live(
         self,
         entry: Entry,
-        version: int,
+        row: sqlite3.Row,
         action: str,
         author_id: int | None,
         author_name: str,
@@ -281,7 +340,8 @@ class Repository(UsageQueries, SettingsQueries):
         *,
         names: bool = True,
     ) -> None:
-        """Overwrite an existing row with live content at `version` (undeleting it)."""
+        """Overwrite an existing row with live content as its next version (undeleting it)."""
+        version = row["version"] + 1
         await self._conn.execute(
             "UPDATE entries SET term = ?, content_json = ?, category = ?, autoreply = ?, "
             "version = ?, updated_at = ?, updated_by = ?, updated_by_name = ?, "
@@ -301,7 +361,7 @@ class Repository(UsageQueries, SettingsQueries):
         if names:
             await self._delete_names(entry.key)
             await self._insert_names(entry)
-        await self._fts_put(entry)
+        await self._fts_put(entry, row["fts_rowid"])
         await self._add_revision(entry, version, action, author_id, author_name, note)
 
     async def _soft_delete(
@@ -317,7 +377,7 @@ class Repository(UsageQueries, SettingsQueries):
             (version, now, author_id, author_name, now, author_id, entry.key),
         )
         await self._delete_names(entry.key)
-        await self._fts_delete(entry.key)
+        await self._fts_delete(row["fts_rowid"])
         await self._add_revision(entry, version, action, author_id, author_name)
 
     async def _get(self, key: str, *, include_deleted: bool = False) -> Entry | None:
@@ -369,7 +429,14 @@ class Repository(UsageQueries, SettingsQueries):
             rows = await self._all(
                 f"SELECT {_ENTRY_COLUMNS} FROM entries e {where} ORDER BY e.key"  # noqa: S608
             )
-        return [self._entry(row) for row in rows]
+        # Decoding tens of thousands of entries would stall the event loop for a second.
+        return await asyncio.to_thread(self._entries_of, rows)
+
+    @classmethod
+    @paused_gc()
+    def _entries_of(cls, rows: list[sqlite3.Row]) -> list[Entry]:
+        """Return the entries stored in rows (in a worker thread)."""
+        return [cls._entry(row) for row in rows]
 
     async def deleted_entries(self) -> list[Entry]:
         """Return soft-deleted entries, most recently deleted first."""
@@ -416,7 +483,7 @@ class Repository(UsageQueries, SettingsQueries):
         async with self._write():
             row = await self._fetch_live(entry.key)
             self._check_version(row, expected_version)
-            await self._store_live(entry, row["version"] + 1, action, author_id, author_name, note)
+            await self._store_live(entry, row, action, author_id, author_name, note)
             return await self._entry_or_fail(entry.key)
 
     async def delete_entry(
@@ -443,7 +510,7 @@ class Repository(UsageQueries, SettingsQueries):
             if row["deleted_at"] is None:
                 raise Conflict(f"'{key}' is not deleted")
             entry = self._entry(row)
-            await self._store_live(entry, row["version"] + 1, "restore", author_id, author_name)
+            await self._store_live(entry, row, "restore", author_id, author_name)
             return await self._entry_or_fail(key)
 
     async def revert_entry(
@@ -474,7 +541,7 @@ class Repository(UsageQueries, SettingsQueries):
             entry = replace(revision.snapshot, key=key)
             await self._store_live(
                 entry,
-                row["version"] + 1,
+                row,
                 "revert",
                 author_id,
                 author_name,
@@ -511,68 +578,64 @@ class Repository(UsageQueries, SettingsQueries):
 
     # -- import ---------------------------------------------------------------------------
 
-    async def _plan(self, entries: Sequence[Entry], remove_missing: bool) -> ImportPlan:
-        """Compare `entries` with the live store (caller holds the lock or a transaction)."""
-        _reject_duplicate_keys(entries)
-        rows = await self._all(
-            f"SELECT {_ENTRY_COLUMNS} FROM entries e WHERE e.deleted_at IS NULL"  # noqa: S608
-        )
-        live = {row["key"]: entry_to_dict(self._entry(row)) for row in rows}
-        plan = ImportPlan()
-        for entry in entries:
-            if entry.key not in live:
-                plan.added.append(entry.key)
-            elif live[entry.key] == entry_to_dict(entry):
-                plan.unchanged.append(entry.key)
-            else:
-                plan.changed.append(entry.key)
-        if remove_missing:
-            incoming = {entry.key for entry in entries}
-            plan.removed = [key for key in live if key not in incoming]
-        for keys in (plan.added, plan.changed, plan.removed, plan.unchanged):
-            keys.sort()
-        return plan
-
     async def plan_import(
         self, entries: Iterable[Entry], *, remove_missing: bool = True
     ) -> ImportPlan:
-        """Return what `apply_import` would do, without changing anything."""
+        """Return what `apply_import` would do with `entries`, without changing anything."""
+        entries = list(entries)
+        _reject_duplicate_keys(entries)
         async with self._read():
-            return await self._plan(list(entries), remove_missing)
+            # One statement: one consistent snapshot of what is live.
+            rows = await self._all(
+                "SELECT key, version, content_json FROM entries WHERE deleted_at IS NULL"
+            )
+        live = [(row["key"], row["version"], row["content_json"]) for row in rows]
+        # Encoding and comparing 50,000 entries takes a while: keep the event loop free.
+        return await asyncio.to_thread(_classify, entries, live, remove_missing)
 
     async def apply_import(
-        self,
-        entries: Iterable[Entry],
-        *,
-        author_id: int | None,
-        author_name: str,
-        remove_missing: bool = True,
+        self, plan: ImportPlan, *, author_id: int | None, author_name: str
     ) -> ImportPlan:
-        """Make the store match `entries` in one transaction; any error changes nothing."""
-        entries = list(entries)
-        async with self._write():
-            plan = await self._plan(entries, remove_missing)
-            by_key = {entry.key: entry for entry in entries}
-            written = [by_key[key] for key in (*plan.added, *plan.changed)]
+        """Apply exactly `plan` in one transaction; StaleImport if any entry changed since."""
+        async with self._write() as conn:
+            rows = await self._all(
+                "SELECT key, version, fts_rowid, deleted_at, content_json FROM entries"
+            )
+            # Building 50,000 rows of JSON and search text is seconds of CPU: not on the loop.
+            batch = await asyncio.to_thread(
+                _ImportRows.build, plan, rows, self._now(), author_id, author_name
+            )
             # Free every touched name first so an alias may move between entries in one import.
-            for key in (*plan.added, *plan.changed, *plan.removed):
-                await self._delete_names(key)
-            for key in plan.removed:
-                await self._soft_delete(
-                    await self._fetch_live(key), "import", author_id, author_name
-                )
-            for entry in written:
-                row = await self._fetch(entry.key)
-                if row is None:
-                    await self._insert_new(entry, "import", author_id, author_name, names=False)
-                else:
-                    await self._store_live(
-                        entry, row["version"] + 1, "import", author_id, author_name, names=False
-                    )
+            touched = [(key,) for key in (*plan.added, *plan.changed, *plan.removed)]
+            await conn.executemany("DELETE FROM names WHERE entry_key = ?", touched)
+            await conn.executemany(
+                "UPDATE entries SET version = ?, updated_at = ?, updated_by = ?, "
+                "updated_by_name = ?, deleted_at = ?, deleted_by = ? WHERE key = ?",
+                batch.deletes,
+            )
+            await conn.executemany(
+                "UPDATE entries SET term = ?, content_json = ?, category = ?, autoreply = ?, "
+                "version = ?, updated_at = ?, updated_by = ?, updated_by_name = ?, "
+                "deleted_at = NULL, deleted_by = NULL WHERE key = ?",
+                batch.updates,
+            )
+            await conn.executemany(_ENTRY_INSERT, batch.inserts)
+            await conn.executemany("DELETE FROM entry_fts WHERE rowid = ?", batch.fts_gone)
+            await conn.executemany(_FTS_INSERT, batch.fts_rows)
+            await conn.executemany(_REVISION_INSERT, batch.revisions)
             # Names last: uniqueness is judged against the final state, not an intermediate one.
-            for entry in written:
-                await self._insert_names(entry)
+            try:
+                await conn.executemany(_NAME_INSERT, batch.names)
+            except sqlite3.IntegrityError:
+                await self._name_clash(batch.written)
+                raise
             return plan
+
+    async def _name_clash(self, entries: Sequence[Entry]) -> None:
+        """Raise Conflict naming the first name of `entries` another entry already holds."""
+        for entry in entries:
+            for norm, name, _ in _name_rows(entry):
+                await self._check_name(norm, name, entry.key)
 
     # -- search ---------------------------------------------------------------------------
 
@@ -600,6 +663,99 @@ class Repository(UsageQueries, SettingsQueries):
                 "SELECT COUNT(*) FROM entry_fts WHERE entry_fts MATCH ?", (query,)
             )
         return int(row[0]) if row else 0
+
+
+@dataclass
+class _ImportRows:
+    """The rows one import writes, built in one pass over the plan."""
+
+    written: list[Entry] = field(default_factory=list)
+    inserts: list[tuple[Any, ...]] = field(default_factory=list)
+    updates: list[tuple[Any, ...]] = field(default_factory=list)
+    deletes: list[tuple[Any, ...]] = field(default_factory=list)
+    fts_gone: list[tuple[int]] = field(default_factory=list)
+    fts_rows: list[tuple[int, str, str, str, str, str]] = field(default_factory=list)
+    revisions: list[tuple[Any, ...]] = field(default_factory=list)
+    names: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    @classmethod
+    @paused_gc()
+    def build(
+        cls,
+        plan: ImportPlan,
+        rows: Sequence[sqlite3.Row],
+        now: str,
+        author_id: int | None,
+        author_name: str,
+    ) -> _ImportRows:
+        """Return the rows that apply `plan` to the stored `rows`; StaleImport if outdated."""
+        live = {row["key"]: row["version"] for row in rows if row["deleted_at"] is None}
+        stale = stale_keys(plan.versions, live)
+        if stale:
+            raise StaleImport(stale)
+        stored = {row["key"]: row for row in rows}
+        incoming = {entry.key: entry for entry in plan.entries}
+        batch = cls(written=[incoming[key] for key in (*plan.added, *plan.changed)])
+        next_rowid = max((row["fts_rowid"] or 0 for row in rows), default=0) + 1
+        for key in plan.removed:
+            row = stored[key]
+            version = row["version"] + 1
+            batch.deletes.append((version, now, author_id, author_name, now, author_id, key))
+            batch.fts_gone.append((row["fts_rowid"],))
+            batch.revisions.append(
+                (key, version, "import", row["content_json"], author_id, author_name, now, "")
+            )
+        for entry in batch.written:
+            content = _content_json(entry)
+            old = stored.get(entry.key)
+            if old is None:
+                rowid, version = next_rowid, 1
+                next_rowid += 1
+            else:
+                rowid, version = old["fts_rowid"], old["version"] + 1
+                batch.fts_gone.append((rowid,))
+            fields = (entry.term, content, entry.category, int(entry.autoreply), version, now)
+            if old is None:
+                batch.inserts.append((entry.key, *fields, now, author_id, author_name, rowid))
+            else:
+                batch.updates.append((*fields, author_id, author_name, entry.key))
+            batch.fts_rows.append(_fts_values(entry, rowid))
+            batch.revisions.append(
+                (entry.key, version, "import", content, author_id, author_name, now, "")
+            )
+            batch.names.extend(
+                (norm, entry.key, name, kind) for norm, name, kind in _name_rows(entry)
+            )
+        return batch
+
+
+@paused_gc()
+def _classify(
+    entries: list[Entry], live: list[tuple[str, int, str]], remove_missing: bool
+) -> ImportPlan:
+    """Return the plan that turns the live rows (key, version, content JSON) into `entries`."""
+    stored = {key: content for key, _, content in live}
+    plan = ImportPlan(entries=entries, versions={key: version for key, version, _ in live})
+    for entry in entries:
+        content = stored.get(entry.key)
+        if content is None:
+            plan.added.append(entry.key)
+        elif content == _content_json(entry) or _same_content(entry, content):
+            plan.unchanged.append(entry.key)
+        else:
+            plan.changed.append(entry.key)
+    if remove_missing:
+        incoming = {entry.key for entry in entries}
+        plan.removed = [key for key in stored if key not in incoming]
+    for keys in (plan.added, plan.changed, plan.removed, plan.unchanged):
+        keys.sort()
+    return plan
+
+
+def _same_content(entry: Entry, content_json: str) -> bool:
+    """Return whether stored JSON (perhaps written by an older bot) holds `entry`'s content."""
+    stored = entry_from_dict({**json.loads(content_json), "key": entry.key})
+    return entry_to_dict(stored) == entry_to_dict(entry)
 
 
 def _reject_duplicate_keys(entries: Sequence[Entry]) -> None:

@@ -57,7 +57,8 @@ class SettingsQueries(StoreBase):
 
     async def data_version(self) -> int:
         """Return SQLite's data_version: it changes when another connection commits."""
-        async with self._read():
+        # On the writer's connection: our own commits must not look like someone else's.
+        async with self._lock:
             row = await self._one("PRAGMA data_version")
         assert row is not None
         return int(row[0])

@@ -16,10 +16,11 @@ from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary import stats
 from bot.glossary.diff import diff_entries
 from bot.glossary.forms import form_defaults, new_names_probe, parse_form_custom_id
-from bot.glossary.models import CATEGORIES, Conflict, Entry, GlossaryError, NotFound
+from bot.glossary.models import CATEGORIES, Entry, GlossaryError, NotFound
 from bot.glossary.text import clip, normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
 from bot.storage.repository import ImportPlan
+from bot.wording import counted
 from cogs.admin.flows import add_alias_flow, find_live
 from cogs.admin.forms import (
     ALIAS_FORM_PREFIX,
@@ -88,16 +89,17 @@ def plan_embed(title: str, plan: ImportPlan) -> discord.Embed:
             value=clip(shown, limits.EMBED_FIELD_VALUE),
             inline=False,
         )
+    if plan.warnings:
+        # Saved as written; hidden from members until the entry they name exists again.
+        shown = "\n".join(f"- {warning}" for warning in plan.warnings[:10])
+        if len(plan.warnings) > 10:
+            shown += f"\n…and {len(plan.warnings) - 10} more"
+        embed.add_field(
+            name=f"Warnings ({len(plan.warnings)})",
+            value=clip(shown, limits.EMBED_FIELD_VALUE),
+            inline=False,
+        )
     return embed
-
-
-def same_plan(first: ImportPlan, second: ImportPlan) -> bool:
-    """Return whether two plans would make the same changes."""
-    return (first.added, first.changed, first.removed) == (
-        second.added,
-        second.changed,
-        second.removed,
-    )
 
 
 class GlossaryAdmin(commands.Cog):
@@ -394,7 +396,7 @@ class GlossaryAdmin(commands.Cog):
             )
             return
         try:
-            entries, plan = await self.bot.service.plan_import(raw)
+            plan = await self.bot.service.plan_import(raw)
         except GlossaryError as error:
             await self._send_import_problems(interaction, file.filename, error)
             return
@@ -406,15 +408,9 @@ class GlossaryAdmin(commands.Cog):
             return
 
         async def run(inner: discord.Interaction) -> None:
-            # The dry run may be stale: another moderator could have edited meanwhile.
-            _, current = await self.bot.service.plan_import(raw)
-            if not same_plan(plan, current):
-                raise Conflict(
-                    "The glossary changed since the dry run; "
-                    "run the import again to see the new plan."
-                )
+            # Applies exactly the dry run; StaleImport (a Conflict) if any entry changed since.
             async with deferred_if_slow(inner):
-                applied = await self.bot.service.apply_import(entries, actor_of(inner))
+                applied = await self.bot.service.apply_import(plan, actor_of(inner))
             await reply(inner, "Imported.", embed=plan_embed("Import done", applied))
             summary = [f"{heading}: {', '.join(keys)}" for heading, keys in plan_lines(applied)]
             await audit(inner, "import", clip(file.filename, 100), summary)
@@ -459,10 +455,12 @@ class GlossaryAdmin(commands.Cog):
     @admin.command(name="export", description="Download the whole glossary as a YAML file")
     async def export(self, interaction: discord.Interaction) -> None:
         """Send the glossary in the import format."""
-        data = self.bot.service.export().encode()
+        # Writing a big glossary takes seconds: in a worker thread, and answered when done.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        data = (await self.bot.service.export_document()).encode()
         today = datetime.datetime.now(datetime.UTC).date().isoformat()
-        await interaction.response.send_message(
-            f"The glossary: {len(self.bot.service.entries)} entries.",
+        await interaction.followup.send(
+            f"The glossary: {counted(len(self.bot.service.entries), 'entry', 'entries')}.",
             file=discord.File(io.BytesIO(data), filename=f"glossary-{today}.yaml"),
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,

@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 
 
 async def save_entry(
-    interaction: discord.Interaction, entry: Entry, original: Entry | None
+    interaction: discord.Interaction,
+    entry: Entry,
+    original: Entry | None,
+    after_save: Run | None = None,
 ) -> None:
     """Create or update an entry, show it as /define would, and log it to the audit channel."""
     bot = bot_of(interaction)
@@ -38,6 +41,9 @@ async def save_entry(
             # The version from when the modal opened: a concurrent edit is refused, not overwritten.
             saved = await bot.service.update(entry, actor, expected_version=original.version)
             action = "edited"
+        # Before the reply: reads do not wait for writes, so the next command must see it.
+        if after_save is not None:
+            await after_save(interaction)
     await reply(
         interaction,
         f"Saved **{clip(saved.term, 80)}** (`{saved.key}`, v{saved.version}). "
@@ -93,9 +99,11 @@ async def add_alias_flow(
     async def run(inner: discord.Interaction) -> None:
         async with deferred_if_slow(inner):
             saved = await bot.service.add_alias(entry.key, alias, actor_of(inner))
+            # Before the reply: reads no longer wait for writes, so the next command must
+            # find this follow-up already stored.
+            if after_save is not None:
+                await after_save(inner)
         await reply(inner, f"**{saved.term}** can now also be found as '{clip(alias, 80)}'.")
         await audit(inner, "alias added", f"{saved.term} ({saved.key})", diff_entries(entry, saved))
-        if after_save is not None:
-            await after_save(inner)
 
     await confirm_or_run(interaction, warnings, run)

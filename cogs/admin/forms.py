@@ -200,9 +200,7 @@ async def submit_entry(
     warnings = bot.service.confusables(probe) if probe is not None else []
 
     async def run(inner: discord.Interaction) -> None:
-        await save_entry(inner, entry, original)
-        if after_save is not None:
-            await after_save(inner)
+        await save_entry(inner, entry, original, after_save)
 
     typed = [(label, values.get(name, "")) for name, label in ENTRY_FIELDS]
     # The prompt carries the text: a prompt that outlives the bot must not lose it.

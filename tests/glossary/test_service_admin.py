@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -29,8 +30,8 @@ from bot.glossary.models import (
 from bot.glossary.schema import ENTRY_TEXT_MAX
 from bot.glossary.service import Actor, GlossaryService
 from bot.glossary.text import normalize
-from bot.storage.repository import Repository
-from cogs.admin.cog import plan_embed, same_plan
+from bot.storage.repository import Repository, StaleImport
+from cogs.admin.cog import plan_embed
 from cogs.admin.flows import check_preview
 
 ALICE = Actor(101, "alice")
@@ -90,7 +91,6 @@ async def snapshot(service: GlossaryService) -> list[tuple[str, int, dict[str, o
         ({"aliases": ("same", "Same")}, "repeats another alias"),
         ({"category": "weird"}, "is not one of"),
         ({"body": (Paragraph("y" * (ENTRY_TEXT_MAX + 1)),)}, f"longer than {ENTRY_TEXT_MAX}"),
-        ({"related": ("nowhere",)}, "related entry `nowhere` does not exist"),
     ],
 )
 async def test_invalid_new_entry_is_refused_and_nothing_is_stored(
@@ -374,7 +374,7 @@ async def test_import_plan_then_apply_in_one_go(service: GlossaryService) -> Non
             entry("crepe", "Crepe", "crepe pitch"),
         ]
     )
-    entries, plan = await service.plan_import(document.encode())
+    plan = await service.plan_import(document.encode())
     assert (plan.added, plan.changed, plan.removed, plan.unchanged) == (
         ["crepe"],
         ["harvest"],
@@ -389,8 +389,12 @@ async def test_import_plan_then_apply_in_one_go(service: GlossaryService) -> Non
         "Changed (1)",
         "Removed (soft-deleted, restorable) (1)",
     ]
-    applied = await service.apply_import(entries, ALICE)
-    assert same_plan(applied, plan)
+    applied = await service.apply_import(plan, ALICE)
+    assert (applied.added, applied.changed, applied.removed) == (
+        plan.added,
+        plan.changed,
+        plan.removed,
+    )
     assert found(service, "crepe pitch") == "crepe"
     assert service.require("harvest").summary == "Changed by import."
     assert service.get("google-colab") is None
@@ -420,17 +424,72 @@ async def test_failing_import_rolls_back_every_change(service: GlossaryService) 
     # Two new entries claiming the same name: only the database notices, after the
     # removals and writes of this import already ran inside the transaction.
     clash = [entry("one", "One", "shared"), entry("two", "Two", "Shared")]
+    plan = await service.repo.plan_import(clash)
     with pytest.raises(Conflict):
-        await service.apply_import(clash, ALICE)
+        await service.apply_import(plan, ALICE)
     assert await snapshot(service) == before
     assert found(service, "colab") == "google-colab"
     assert found(service, "shared") is None
 
 
 async def test_import_of_an_export_changes_nothing(service: GlossaryService) -> None:
-    entries, plan = await service.plan_import(service.export())
+    plan = await service.plan_import(service.export())
     assert (plan.added, plan.changed, plan.removed) == ([], [], [])
-    assert len(entries) == 3
+    assert len(plan.entries) == 3
+
+
+async def test_confirming_a_stale_dry_run_changes_nothing(service: GlossaryService) -> None:
+    harvest = service.require("harvest")
+    document = yamlio.dump_document(
+        [dataclasses.replace(harvest, summary="From the file."), *service.entries[:1]]
+    )
+    plan = await service.plan_import(document)
+    assert plan.changed == ["harvest"]
+    theirs = dataclasses.replace(harvest, summary="Another moderator's edit.")
+    await service.update(theirs, BOB, expected_version=harvest.version)
+    before = await snapshot(service)
+    with pytest.raises(StaleImport) as caught:
+        await service.apply_import(plan, ALICE)
+    assert caught.value.keys == ["harvest"]
+    assert "harvest" in caught.value.message
+    assert await snapshot(service) == before
+    assert service.require("harvest").summary == "Another moderator's edit."
+
+
+async def test_a_deleted_related_entry_blocks_no_save_and_no_import(
+    service: GlossaryService,
+) -> None:
+    harvest = service.require("harvest")
+    linked = await service.update(
+        dataclasses.replace(harvest, related=("rmvpe",)), ALICE, expected_version=harvest.version
+    )
+    await service.delete("rmvpe", ALICE)
+    # Members never see the dangling key; moderators are told, and may still save.
+    assert service.related_entries(linked) == []
+    assert service.warnings(linked) == [
+        "harvest: related entry `rmvpe` does not exist; it stays hidden until it does"
+    ]
+    edited = await service.add_alias("harvest", "harvest pitch", ALICE)
+    assert edited.related == ("rmvpe",)
+    exported = service.export()
+    plan = await service.plan_import(exported)
+    assert (plan.added, plan.changed, plan.removed) == ([], [], [])
+    assert plan.warnings == service.warnings(edited)
+    await service.apply_import(plan, ALICE)
+    # Restoring the entry brings the link back to life.
+    await service.restore("rmvpe", ALICE)
+    assert [item.key for item in service.related_entries(service.require("harvest"))] == ["rmvpe"]
+    assert service.warnings(service.require("harvest")) == []
+
+
+async def test_a_new_entry_may_name_a_related_key_that_does_not_exist_yet(
+    service: GlossaryService,
+) -> None:
+    saved = await service.create(
+        dataclasses.replace(entry("crepe", "Crepe"), related=("torchcrepe",)), ALICE
+    )
+    assert saved.related == ("torchcrepe",)
+    assert service.related_entries(saved) == []
 
 
 # Statistics. ------------------------------------------------------------------------------
@@ -467,3 +526,17 @@ def test_stats_bars_and_empty_cases() -> None:
     assert stats.miss_rate(0, 0) == "n/a"
     assert stats.ranked_lines([]) == "none yet"
     assert stats.daily_chart([]) == "no data"
+
+
+async def test_concurrent_edits_are_all_searchable_when_each_returns(
+    service: GlossaryService,
+) -> None:
+    await asyncio.gather(
+        service.add_alias("harvest", "harvest pitch", ALICE),
+        service.add_alias("rmvpe", "rmvpe pitch", BOB),
+        service.rename("google-colab", "Colaboratory", ALICE),
+    )
+    assert found(service, "harvest pitch") == "harvest"
+    assert found(service, "rmvpe pitch") == "rmvpe"
+    assert found(service, "colaboratory") == "google-colab"
+    assert [hit.entry.key for hit in service.autocomplete("colabor")] == ["google-colab"]

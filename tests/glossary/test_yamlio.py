@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,8 +25,11 @@ from bot.glossary.models import (
 )
 from bot.glossary.schema import validate_entry_dict
 from bot.glossary.yamlio import (
+    FAST_LOADER,
     HEADER,
+    MAX_CLI_DOCUMENT_BYTES,
     MAX_DOCUMENT_BYTES,
+    _may_have_anchors,
     dump_document,
     load_document,
     load_seed,
@@ -238,3 +242,46 @@ def test_any_valid_text_round_trips(
     (loaded,) = load_document(text)
     assert loaded == entry
     assert dump_document([loaded]) == text
+
+
+def test_error_at_the_end_names_the_end_and_where_the_construct_starts() -> None:
+    raw = "version: 1\nentries:\n  - key: a\n    term: [unclosed\n"  # four lines
+    (problem,) = _problems(raw)
+    assert problem.startswith("YAML syntax error at the end of the file")
+    assert "line 4, column 11" in problem
+    assert "line 5" not in problem
+
+
+def test_fast_loader_reads_what_the_checked_loader_reads() -> None:
+    assert FAST_LOADER is not None  # PyYAML ships libyaml on every platform we support
+    text = dump_document([Entry(key="a", term="A", summary="s", aliases=("x: y", "- z", "'q'"))])
+    assert yaml.load(text, Loader=FAST_LOADER) == yaml.safe_load(text)
+    assert [e.aliases for e in load_document(text)] == [("x: y", "- z", "'q'")]
+
+
+def test_big_document_limit_is_the_callers_choice() -> None:
+    raw = b"# " + b"x" * MAX_DOCUMENT_BYTES + b"\nversion: 1\nentries: []\n"
+    with pytest.raises(ValidationError):
+        load_document(raw)
+    assert load_document(raw, max_bytes=MAX_CLI_DOCUMENT_BYTES) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: &a [x]", True),
+        ("entries: *missing", True),
+        ("[x, *a]", True),
+        ("&top\n", True),
+        ("R&D and pros & cons", False),
+        ("a: 2 * 3", False),
+        ("", False),
+    ],
+)
+def test_anchor_precheck_never_misses_one(text: str, expected: bool) -> None:
+    assert _may_have_anchors(text) is expected
+
+
+def test_text_that_looks_like_an_alias_still_loads() -> None:
+    text = dump_document([Entry(key="a", term="A", summary="Files like *.pth & *.index.")])
+    assert load_document(text)[0].summary == "Files like *.pth & *.index."

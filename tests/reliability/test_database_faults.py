@@ -170,7 +170,7 @@ async def test_cli_import_and_backup_while_the_bot_answers(
     document.write_text(bulk_document(BULK_ENTRIES), encoding="utf-8")
     env = bot_env(overrides={"GLOSSARY_DB": str(db_path)})
     importer = await asyncio.create_subprocess_exec(
-        *CLI_COMMAND, "import", str(document), cwd=PROJECT_ROOT, env=env,
+        *CLI_COMMAND, "import", str(document), "--yes", cwd=PROJECT_ROOT, env=env,
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     backups = [tmp_path / f"backup-{n}.db" for n in range(3)]
@@ -285,7 +285,7 @@ async def test_a_cli_import_reaches_the_running_bot_without_a_restart(
 
     imported = run_cli(db_path, "import", str(path))
     assert imported.returncode == 0, imported.stderr
-    assert "1 were added: rvc" in imported.stdout
+    assert "1 was added: rvc" in imported.stdout
 
     deadline = time.perf_counter() + HANG_GUARD  # a hang guard: the bot polls data_version
     while True:

@@ -138,6 +138,7 @@ async def start_import(db: Path, document: Path) -> asyncio.subprocess.Process:
         *CLI_COMMAND,
         "import",
         str(document),
+        "--yes",
         cwd=PROJECT_ROOT,
         env=bot_env(overrides={"GLOSSARY_DB": str(db)}),
         stdin=asyncio.subprocess.DEVNULL,

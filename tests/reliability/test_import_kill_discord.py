@@ -52,7 +52,7 @@ async def test_sigkill_during_a_discord_import_leaves_before_or_after(
     before = read_state(db_path)
     complete = tmp_path / "complete.db"
     copy_database(db_path, complete)
-    assert run_cli(complete, "import", str(document)).returncode == 0
+    assert run_cli(complete, "import", str(document), "--yes").returncode == 0
     after = read_state(complete)
 
     interaction = attachment_interaction(

@@ -18,6 +18,7 @@ from bot.storage.migrations import (
 )
 from bot.storage.repository import Repository
 
+LATEST = MIGRATIONS[-1][0]
 TABLES = {
     "entries",
     "names",
@@ -70,9 +71,9 @@ async def test_migrate_from_empty_creates_every_table(tmp_path: Path) -> None:
         version = await migrate(conn)
     finally:
         await conn.close()
-    assert version == MIGRATIONS[-1][0]
+    assert version == LATEST
     assert tables(path) >= TABLES
-    assert user_version(path) == MIGRATIONS[-1][0]
+    assert user_version(path) == LATEST
 
 
 async def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
@@ -85,21 +86,20 @@ async def test_reopen_is_idempotent_and_keeps_data(tmp_path: Path) -> None:
         assert await repo.get_meta("marker") == "kept"
     finally:
         await repo.close()
-    assert user_version(path) == MIGRATIONS[-1][0]
+    assert user_version(path) == LATEST
 
 
 async def test_failed_migration_rolls_back_to_previous_version(tmp_path: Path) -> None:
     path = tmp_path / "g.db"
-    latest = MIGRATIONS[-1][0]
     broken = [
         *MIGRATIONS,
-        (latest + 1, "CREATE TABLE half (x); INSERT INTO no_such_table VALUES (1);"),
+        (LATEST + 1, "CREATE TABLE half (x); INSERT INTO no_such_table VALUES (1);"),
     ]
     conn = await connect(path)
     try:
-        with pytest.raises(MigrationError, match=f"migration {latest + 1} failed"):
+        with pytest.raises(MigrationError, match=f"migration {LATEST + 1} failed"):
             await migrate(conn, broken)
-        assert await schema_version(conn) == latest
+        assert await schema_version(conn) == LATEST
         assert not conn.in_transaction
     finally:
         await conn.close()
@@ -127,8 +127,7 @@ async def test_newer_schema_is_refused_with_clear_message(tmp_path: Path) -> Non
     with pytest.raises(SchemaTooNew) as caught:
         await Repository.open(path)
     assert caught.value.message == (
-        f"database schema v5 is newer than this bot understands (v{MIGRATIONS[-1][0]}); "
-        "upgrade the bot"
+        f"database schema v5 is newer than this bot understands (v{LATEST}); upgrade the bot"
     )
 
 
@@ -141,4 +140,28 @@ async def test_two_processes_opening_a_fresh_file_at_once_both_succeed(tmp_path:
     finally:
         await first.close()
         await second.close()
-    assert user_version(path) == MIGRATIONS[-1][0]
+    assert user_version(path) == LATEST
+
+
+async def test_v1_database_converts_to_a_rowid_keyed_search_index(tmp_path: Path) -> None:
+    path = tmp_path / "g.db"
+    conn = await connect(path)
+    try:
+        await migrate(conn, MIGRATIONS[:1])
+        await conn.execute(
+            "INSERT INTO entries (key, term, content_json, category, version, created_at, "
+            "updated_at) VALUES ('hags', 'HAGS', '{}', 'general', 1, 'now', 'now')"
+        )
+        await conn.execute(
+            "INSERT INTO entry_fts (key, term, aliases, summary, body) "
+            "VALUES ('hags', 'HAGS', '', 'Hardware scheduling', 'Turn it off.')"
+        )
+        assert await migrate(conn) == LATEST
+        async with conn.execute(
+            "SELECT f.key, e.key FROM entry_fts f JOIN entries e ON e.fts_rowid = f.rowid "
+            "WHERE entry_fts MATCH 'scheduling'"
+        ) as cursor:
+            rows = [tuple(row) for row in await cursor.fetchall()]
+    finally:
+        await conn.close()
+    assert rows == [("hags", "hags")]

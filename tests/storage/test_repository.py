@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.glossary.models import Conflict, NotFound, ValidationError
-from bot.storage.repository import ImportPlan, Repository
+from bot.glossary.models import Conflict, Entry, NotFound, ValidationError
+from bot.storage.repository import ImportPlan, Repository, StaleImport
 from tests.storage.conftest import make_entry
 
 MOD = {"author_id": 42, "author_name": "mod"}
@@ -282,6 +282,11 @@ async def test_list_entries_fills_uses(repo: Repository) -> None:
 # -- import --------------------------------------------------------------------------------
 
 
+async def import_all(repo: Repository, entries: list[Entry]) -> ImportPlan:
+    """Plan an import of `entries` and apply it at once."""
+    return await repo.apply_import(await repo.plan_import(entries), **MOD)
+
+
 async def test_plan_import_classifies_keys(repo: Repository) -> None:
     await repo.seed([make_entry("a"), make_entry("b"), make_entry("c")])
     incoming = [make_entry("a"), replace(make_entry("b"), summary="changed"), make_entry("d")]
@@ -299,7 +304,7 @@ async def test_plan_import_without_remove_missing_removes_nothing(repo: Reposito
 async def test_apply_import_makes_store_match(repo: Repository) -> None:
     await repo.seed([make_entry("a"), make_entry("b"), make_entry("c")])
     incoming = [make_entry("a"), replace(make_entry("b"), summary="changed"), make_entry("d")]
-    plan = await repo.apply_import(incoming, **MOD)
+    plan = await import_all(repo, incoming)
     assert plan == ImportPlan(added=["d"], changed=["b"], removed=["c"], unchanged=["a"])
     assert await repo.list_entries() == sorted(incoming, key=lambda e: e.key)
     assert [await repo.count_revisions(k) for k in "abcd"] == [1, 2, 2, 1]
@@ -309,7 +314,7 @@ async def test_apply_import_makes_store_match(repo: Repository) -> None:
 async def test_import_restores_a_soft_deleted_key_as_added(repo: Repository) -> None:
     await repo.create_entry(make_entry("a"), **MOD)
     await repo.delete_entry("a", **MOD)
-    plan = await repo.apply_import([make_entry("a")], **MOD)
+    plan = await import_all(repo, [make_entry("a")])
     assert plan.added == ["a"]
     restored = await repo.get_entry("a")
     assert restored is not None and restored.version == 3
@@ -317,7 +322,7 @@ async def test_import_restores_a_soft_deleted_key_as_added(repo: Repository) -> 
 
 async def test_import_may_move_an_alias_between_entries(repo: Repository) -> None:
     await repo.seed([make_entry("a", "A", "shared"), make_entry("b", "B")])
-    await repo.apply_import([make_entry("a", "A"), make_entry("b", "B", "Shared")], **MOD)
+    await import_all(repo, [make_entry("a", "A"), make_entry("b", "B", "Shared")])
     with pytest.raises(Conflict, match="already a name of B"):
         await repo.create_entry(make_entry("c", "C", "shared"), **MOD)
 
@@ -334,14 +339,53 @@ async def test_failed_import_leaves_database_exactly_as_before(
         make_entry("e", "E", "DUP!"),
     ]
     with pytest.raises(Conflict):
-        await repo.apply_import(incoming, **MOD)
+        await import_all(repo, incoming)
     assert snapshot(db_path) == before
 
 
 async def test_import_with_duplicate_keys_is_rejected(repo: Repository) -> None:
     with pytest.raises(ValidationError, match="duplicate keys: a"):
-        await repo.apply_import([make_entry("a"), make_entry("a")], **MOD)
+        await import_all(repo, [make_entry("a"), make_entry("a")])
     assert await repo.is_empty()
+
+
+async def test_stale_plan_is_refused_naming_what_changed(repo: Repository) -> None:
+    await repo.seed([make_entry("a"), make_entry("b"), make_entry("c")])
+    plan = await repo.plan_import([replace(make_entry("a"), summary="mine"), make_entry("b")])
+    a = await repo.get_entry("a")
+    assert a is not None
+    await repo.update_entry(replace(a, summary="theirs"), expected_version=a.version, **MOD)
+    await repo.delete_entry("c", **MOD)
+    await repo.create_entry(make_entry("z"), **MOD)
+    before = await repo.list_entries(include_deleted=True)
+    with pytest.raises(StaleImport) as caught:
+        await repo.apply_import(plan, **MOD)
+    assert caught.value.keys == ["a", "c", "z"]
+    assert "(a, c, z)" in caught.value.message
+    assert isinstance(caught.value, Conflict)
+    after = await repo.list_entries(include_deleted=True)
+    assert [(e, e.version) for e in after] == [(e, e.version) for e in before]
+
+
+async def test_unchanged_plan_applies_the_entries_it_was_made_with(repo: Repository) -> None:
+    await repo.seed([make_entry("a"), make_entry("b")])
+    plan = await repo.plan_import([replace(make_entry("a"), summary="mine")])
+    await repo.set_meta("unrelated", "writes do not make a plan stale")
+    await repo.apply_import(plan, **MOD)
+    assert [(e.key, e.summary) for e in await repo.list_entries()] == [("a", "mine")]
+
+
+async def test_search_row_follows_each_edit_and_delete(repo: Repository) -> None:
+    await repo.seed([make_entry("a", "Alpha"), make_entry("b", "Beta")])
+    a = await repo.get_entry("a")
+    assert a is not None
+    await repo.update_entry(replace(a, summary="zebra stripes"), expected_version=1, **MOD)
+    assert [key for key, _ in await repo.search("zebra")] == ["a"]
+    await import_all(repo, [make_entry("b", "Beta"), make_entry("c", summary="zebra crossing")])
+    assert [key for key, _ in await repo.search("zebra")] == ["c"]
+    await repo.restore_entry("a", **MOD)
+    assert sorted(key for key, _ in await repo.search("zebra")) == ["a", "c"]
+    assert await repo.count_search("longer text") == 3
 
 
 # -- concurrency ---------------------------------------------------------------------------
@@ -487,3 +531,28 @@ async def test_backup_opens_with_same_entries(repo: Repository, tmp_path: Path) 
         assert [e.key for e in await copy.list_entries()] == ["a", "b"]
     finally:
         await copy.close()
+
+
+async def test_reads_do_not_wait_for_a_write_in_progress(repo: Repository) -> None:
+    await repo.seed([make_entry("a", summary="zebra stripes")])
+    inside, release = asyncio.Event(), asyncio.Event()
+
+    async def long_write() -> None:
+        async with repo._write() as conn:
+            await conn.execute("UPDATE entries SET version = 7 WHERE key = 'a'")
+            inside.set()
+            await release.wait()
+
+    writer = asyncio.create_task(long_write())
+    await inside.wait()
+    try:
+        # A hang guard only: with reads behind the write lock these would never finish.
+        found = await asyncio.wait_for(repo.search("zebra"), timeout=30)
+        entry = await asyncio.wait_for(repo.get_entry("a"), timeout=30)
+    finally:
+        release.set()
+        await writer
+    assert [key for key, _ in found] == ["a"]
+    assert entry is not None and entry.version == 1  # the uncommitted write is not seen
+    changed = await repo.get_entry("a")
+    assert changed is not None and changed.version == 7

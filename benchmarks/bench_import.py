@@ -1,0 +1,369 @@
+"""Measure imports, edits and responsiveness at glossary sizes from 1,000 to 50,000 entries.
+
+Run: .venv/bin/python benchmarks/bench_import.py [--part NAME ...] [--sizes 2000,20000,50000]
+Parts: import (entries/s and the bare executemany floor), cli (a 64 MB file through
+`python -m bot import`), edit (one edit's cost), rss (memory at 50,000 entries), loop (the
+longest event-loop stall and member latency during a 20,000-entry import). Everything runs on
+real SQLite files in a temporary folder; compare ratios within one run, not across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.bench_import_data import document, word
+from bot.glossary.models import Entry
+from bot.glossary.service import CLI_ACTOR, GlossaryService
+from bot.glossary.yamlio import MAX_CLI_DOCUMENT_BYTES, load_document
+from bot.storage.repository import Repository, _ImportRows
+
+ROOT = Path(__file__).resolve().parents[1]
+MB = 1024 * 1024
+
+
+def glossary_path(workdir: Path, count: int) -> Path:
+    """Return where the database with `count` synthetic entries lives (or will)."""
+    return workdir / f"glossary-{count}.db"
+
+
+async def open_service(path: Path) -> GlossaryService:
+    """Open a service on a new, empty database file (no seed)."""
+    service = GlossaryService(await Repository.open(path))
+    await service.refresh()
+    return service
+
+
+@dataclasses.dataclass
+class ImportTimes:
+    """Seconds per stage of one import through the service."""
+
+    count: int
+    plan: float  # parse + validate (worker thread) + compare with the store
+    write: float  # the one transaction
+    index: float  # reload the entry map and rebuild the matcher and detector
+
+    @property
+    def total(self) -> float:
+        """Return the whole import's time."""
+        return self.plan + self.write + self.index
+
+
+async def timed_import(path: Path, raw: bytes, count: int) -> ImportTimes:
+    """Import `raw` into a new database through the service, stage by stage."""
+    service = await open_service(path)
+    try:
+        start = time.perf_counter()
+        plan = await service.plan_import(raw, max_bytes=MAX_CLI_DOCUMENT_BYTES)
+        planned = time.perf_counter()
+        await service.repo.apply_import(plan, author_id=None, author_name="bench")
+        written = time.perf_counter()
+        await service.refresh()
+        indexed = time.perf_counter()
+    finally:
+        await service.close()
+    return ImportTimes(count, planned - start, written - planned, indexed - written)
+
+
+async def floor(path: Path, raw: bytes) -> float:
+    """Return the seconds a bare executemany of the same rows takes in one transaction."""
+    repo = await Repository.open(path)
+    plan = await repo.plan_import(_entries(raw))
+    await repo.close()
+    rows = _ImportRows.build(plan, [], "2026-01-01T00:00:00+00:00", None, "bench")
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT INTO entries (key, term, content_json, category, autoreply, version, "
+            "created_at, updated_at, updated_by, updated_by_name, fts_rowid) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows.inserts,
+        )
+        conn.executemany(
+            "INSERT INTO entry_fts (rowid, key, term, aliases, summary, body) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            rows.fts_rows,
+        )
+        conn.executemany(
+            "INSERT INTO revisions (entry_key, version, action, snapshot_json, author_id, "
+            "author_name, created_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            rows.revisions,
+        )
+        conn.executemany("INSERT INTO names VALUES (?, ?, ?, ?)", rows.names)
+        conn.execute("COMMIT")
+        return time.perf_counter() - start
+    finally:
+        conn.close()
+
+
+def _entries(raw: bytes) -> list[Entry]:
+    """Return the entries of a benchmark document."""
+    return load_document(raw, max_bytes=MAX_CLI_DOCUMENT_BYTES)
+
+
+async def part_import(workdir: Path, sizes: list[int]) -> None:
+    """Print import throughput per size, its per-entry ratio to the smallest, and the floor."""
+    print("\n## Import through the service (new database, one transaction)")
+    print(
+        f"{'entries':>8} {'plan s':>7} {'write s':>8} {'index s':>8} {'total s':>8} "
+        f"{'entries/s':>10} {'per-entry vs first':>19} {'floor s':>8} {'write/floor':>12}"
+    )
+    base: float | None = None
+    for count in sizes:
+        raw = document(count)
+        times = await timed_import(glossary_path(workdir, count), raw, count)
+        floor_s = await floor(workdir / f"floor-{count}.db", raw)
+        per_entry = times.total / count
+        base = base or per_entry
+        print(
+            f"{count:>8,} {times.plan:>7.2f} {times.write:>8.2f} {times.index:>8.2f} "
+            f"{times.total:>8.2f} {count / times.total:>10,.0f} {per_entry / base:>18.2f}x "
+            f"{floor_s:>8.2f} {times.write / floor_s:>11.1f}x"
+        )
+
+
+def part_cli(workdir: Path) -> None:
+    """Import a file of nearly 64 MB with the CLI, as an operator would."""
+    print("\n## CLI import of a big file (`python -m bot import FILE --yes`, stderr not a TTY)")
+    count, body_words = 50_000, 120
+    raw = document(count, body_words=body_words)
+    path = workdir / "big.yaml"
+    path.write_bytes(raw)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DISCORD_")}
+    env.update(GLOSSARY_DB=str(workdir / "cli.db"), PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
+    # The child reports its own peak RSS (VmHWM) on exit: ru_maxrss of children would also
+    # count what this process held when it forked them.
+    report = (
+        "import atexit, runpy, sys\n"
+        "atexit.register(lambda: sys.stderr.write([l for l in open('/proc/self/status') "
+        "if l.startswith('VmHWM')][0]))\n"
+        "sys.argv = ['bot', 'import', sys.argv[1], '--yes']\n"
+        "runpy.run_module('bot', run_name='__main__')\n"
+    )
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c", report, str(path)],
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    rss = int(proc.stderr.decode().split("VmHWM:")[-1].split()[0]) / 1024
+    summary = proc.stdout.decode().splitlines()[:1] or proc.stderr.decode().splitlines()[:1]
+    print(
+        f"{len(raw) / MB:.1f} MB, {count:,} entries: exit {proc.returncode} in {elapsed:.1f} s "
+        f"({count / elapsed:,.0f} entries/s), peak RSS {rss:,.0f} MiB; {summary[0][:60]}"
+    )
+
+
+class LoopMonitor:
+    """Measure how late the event loop wakes a task that sleeps `tick` seconds at a time."""
+
+    def __init__(self, tick: float = 0.005) -> None:
+        self.tick = tick
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            expected = loop.time() + self.tick
+            await asyncio.sleep(self.tick)
+            self.worst = max(self.worst, loop.time() - expected)
+
+    def __enter__(self) -> LoopMonitor:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+
+
+async def member(
+    call: Callable[[], Awaitable[object] | object], every: float, latencies: list[float]
+) -> None:
+    """Make a request every `every` seconds; record the delay from its due time to the answer."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + every
+        await asyncio.sleep(every)
+        result = call()
+        if asyncio.iscoroutine(result):
+            await result
+        latencies.append(loop.time() - due)
+
+
+def p99(values: list[float]) -> float:
+    """Return the 99th percentile in milliseconds."""
+    return statistics.quantiles(values, n=100)[98] * 1000 if len(values) > 1 else float("nan")
+
+
+async def part_loop(workdir: Path, count: int = 20_000) -> None:
+    """Import `count` entries through the service while members look things up."""
+    print(f"\n## Event loop during a {count:,}-entry import (dry run, then confirm)")
+    raw = document(count)
+    service = await open_service(workdir / "loop.db")
+    small = await service.plan_import(document(26))
+    await service.apply_import(small, CLI_ACTOR)
+    queries = [entry.term for entry in service.entries]
+    lookups: list[float] = []
+    completes: list[float] = []
+    searches: list[float] = []
+    index = iter(range(10**9))
+    tasks = [
+        asyncio.create_task(
+            member(lambda: service.lookup(queries[next(index) % len(queries)]), 0.01, lookups)
+        ),
+        asyncio.create_task(member(lambda: service.autocomplete("ba"), 0.01, completes)),
+        asyncio.create_task(member(lambda: service.search("model"), 0.05, searches)),
+    ]
+    try:
+        with LoopMonitor() as monitor:
+            start = time.perf_counter()
+            plan = await service.plan_import(raw, max_bytes=MAX_CLI_DOCUMENT_BYTES)
+            await service.apply_import(plan, CLI_ACTOR)
+            elapsed = time.perf_counter() - start
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await service.close()
+    print(f"import took {elapsed:.1f} s; longest event-loop stall {monitor.worst * 1000:.0f} ms")
+    print(
+        f"member latency p99 (due -> answered): /define {p99(lookups):.1f} ms "
+        f"({len(lookups)} requests), autocomplete {p99(completes):.1f} ms, "
+        f"search {p99(searches):.1f} ms ({len(searches)} requests)"
+    )
+
+
+async def timed_edit(service: GlossaryService, index: int, attempt: int) -> tuple[float, float]:
+    """Add an alias to one entry; return when the entry map, then the indexes, showed it."""
+    entry = service.entries[index]
+    changed = dataclasses.replace(entry, aliases=(*entry.aliases, word(10**6 + attempt)))
+    start = time.perf_counter()
+    update = asyncio.create_task(service.update(changed, CLI_ACTOR, expected_version=entry.version))
+    # Poll every loop iteration: the entry map changes before the indexes are rebuilt.
+    while service.require(entry.key).version == entry.version:  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    mapped = time.perf_counter() - start
+    await update
+    return mapped, time.perf_counter() - start
+
+
+async def part_edit(workdir: Path, sizes: list[int]) -> None:
+    """Print one edit's cost: write + entry map, then the background index rebuild."""
+    print("\n## One moderator edit (median of 5)")
+    print(
+        f"{'entries':>8} {'write+map ms':>13} {'indexes ms':>11} {'loop stall ms':>14} "
+        f"{'write vs first':>15}"
+    )
+    base: float | None = None
+    for count in sizes:
+        path = glossary_path(workdir, count)
+        if not path.exists():
+            await _fill(path, count)
+        service = GlossaryService(await Repository.open(path))
+        await service.refresh()
+        writes, indexes = [], []
+        with LoopMonitor() as monitor:
+            for attempt in range(5):
+                mapped, done = await timed_edit(service, attempt * 97 % count, attempt)
+                writes.append(mapped)
+                indexes.append(done - mapped)
+        await service.close()
+        write_ms = statistics.median(writes) * 1000
+        base = base or write_ms
+        print(
+            f"{count:>8,} {write_ms:>13.1f} {statistics.median(indexes) * 1000:>11.0f} "
+            f"{monitor.worst * 1000:>14.0f} {write_ms / base:>14.2f}x"
+        )
+
+
+def part_rss(workdir: Path, count: int = 50_000) -> None:
+    """Print the resident memory of a process serving a `count`-entry glossary."""
+    print(f"\n## Memory with {count:,} entries (entry map, matcher, detector)")
+    db = glossary_path(workdir, count)
+    if not db.exists():
+        asyncio.run(_fill(db, count))
+    script = (
+        "import asyncio, resource, sys\n"
+        "from bot.glossary.service import GlossaryService\n"
+        "from bot.storage.repository import Repository\n"
+        "async def main():\n"
+        "    s = GlossaryService(await Repository.open(sys.argv[1])); await s.refresh()\n"
+        "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "    print(len(s.entries), hwm.split()[1])\n"
+        "    await s.close()\n"
+        "asyncio.run(main())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(db)],
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    ).stdout.split()
+    baseline = subprocess.run(
+        [sys.executable, "-c", script.replace("await s.refresh()", "pass"), str(db)],
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    ).stdout.split()
+    print(
+        f"{int(out[0]):,} entries: peak RSS {int(out[1]) / 1024:,.0f} MiB "
+        f"(the same process without loading them: {int(baseline[1]) / 1024:,.0f} MiB)"
+    )
+
+
+async def _fill(path: Path, count: int) -> None:
+    """Create a database holding `count` synthetic entries."""
+    service = await open_service(path)
+    plan = await service.plan_import(document(count), max_bytes=MAX_CLI_DOCUMENT_BYTES)
+    await service.apply_import(plan, CLI_ACTOR)
+    await service.close()
+
+
+def main() -> None:
+    """Run the chosen parts and print their tables."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parts = ("import", "cli", "edit", "rss", "loop")
+    parser.add_argument("--part", action="append", choices=parts, help="default: all")
+    parser.add_argument("--sizes", default="2000,20000,50000", help="import sizes")
+    parser.add_argument("--edit-sizes", default="1000,10000,50000", help="edit sizes")
+    args = parser.parse_args()
+    chosen = args.part or list(parts)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    edit_sizes = [int(size) for size in args.edit_sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as folder:
+        workdir = Path(folder)
+        if "import" in chosen:
+            asyncio.run(part_import(workdir, sizes))
+        if "cli" in chosen:
+            part_cli(workdir)
+        if "edit" in chosen:
+            asyncio.run(part_edit(workdir, edit_sizes))
+        if "rss" in chosen:
+            part_rss(workdir)
+        if "loop" in chosen:
+            asyncio.run(part_loop(workdir))
+
+
+if __name__ == "__main__":
+    main()

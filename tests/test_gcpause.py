@@ -1,0 +1,35 @@
+"""The collector pause nests, and leaves the collector as it found it."""
+
+from __future__ import annotations
+
+import gc
+
+from bot.gcpause import paused_gc
+
+
+def test_nested_pauses_restore_the_collector_once() -> None:
+    assert gc.isenabled()
+    with paused_gc():
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off() -> None:
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_decorated_function_runs_with_the_collector_off() -> None:
+    @paused_gc()
+    def state() -> bool:
+        return gc.isenabled()
+
+    assert state() is False
+    assert gc.isenabled()
