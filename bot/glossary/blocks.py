@@ -40,7 +40,7 @@ CON_MARK = "❌"
 _LAYOUT_BREAKERS = re.compile(r"(#{1,3}|-#)\s|>>>")
 _BULLET_FIELDS = frozenset({"text", "examples", "items"})
 
-B = TypeVar("B", Paragraph, Bullets, Steps, Examples, Note, ProsCons)
+B = TypeVar("B", bound=Block)
 
 
 class Check(Protocol):
@@ -150,7 +150,7 @@ def _check_bullet(check: Check, value: object, field: str, depth: int) -> None:
 
 def _check_decoration(check: Check, data: dict[str, Any], name: str, field: str) -> None:
     """Check an optional single-line text such as a title; empty is allowed."""
-    # Empty decorations are allowed: codec writes `label: ''` for an unlabelled note.
+    # Empty decorations are allowed: an unlabelled note is stored with `label: ''`.
     if name in data:
         check.text(data[name], f"{field}.{name}", TEXT_MAX, optional=True, counted=True)
 

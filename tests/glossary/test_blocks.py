@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import get_args
 
 import pytest
 from hypothesis import given
@@ -59,7 +59,7 @@ def test_kinds_do_not_share_names_keys_or_opening_lines() -> None:
             assert not kind.opens & other.opens
 
 
-def _round_trip(kind: BlockKind[Any], block: Block) -> None:
+def _round_trip(kind: BlockKind[Block], block: Block) -> None:
     """Assert block -> data -> block and block -> markup -> block give back the block."""
     data = kind.to_data(block)
     assert kinds_named_in(data) == [kind]
