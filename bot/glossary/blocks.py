@@ -91,7 +91,7 @@ def _prose(text: str) -> str:
 
 
 def _numbered(items: Iterable[str], pad: str = "") -> Iterator[str]:
-    """Yield items as "1. item" lines."""
+    """Return items as "1. item" lines."""
     return (f"{pad}{number}. {item}" for number, item in enumerate(items, 1))
 
 
@@ -161,8 +161,8 @@ def _check_decoration(check: Check, data: dict[str, Any], name: str, field: str)
 class BlockKind(ABC, Generic[B]):
     """Everything about one kind of block: stored shape, checks, syntax, markdown and text."""
 
-    # What problems call the kind, the dataclass it builds, the mapping keys that name it
-    # (any one of them), the keys it may have besides, and the syntax lines that open it.
+    # What problems call the kind, the dataclass it builds, the mapping keys it needs (any
+    # one of them names the kind), the keys it may have besides, and the lines that open it.
     name: str
     block_type: type[B]
     keys: frozenset[str]
