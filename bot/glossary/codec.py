@@ -8,81 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.glossary.models import (
-    Block,
-    Bullet,
-    Bullets,
-    Entry,
-    Examples,
-    Link,
-    Note,
-    Paragraph,
-    ProsCons,
-    Steps,
-)
-
-
-def bullet_to_data(bullet: Bullet) -> str | dict[str, Any]:
-    """Return a bullet as a plain string, or a mapping when it has examples or children."""
-    if not bullet.examples and not bullet.children:
-        return bullet.text
-    data: dict[str, Any] = {"text": bullet.text}
-    if bullet.examples:
-        data["examples"] = list(bullet.examples)
-    if bullet.children:
-        data["items"] = [bullet_to_data(child) for child in bullet.children]
-    return data
-
-
-def bullet_from_data(data: str | dict[str, Any]) -> Bullet:
-    """Return the bullet described by a string or mapping."""
-    if isinstance(data, str):
-        return Bullet(data)
-    return Bullet(
-        text=data["text"],
-        examples=tuple(data.get("examples") or ()),
-        children=tuple(bullet_from_data(item) for item in data.get("items") or ()),
-    )
+from bot.glossary.blocks import kind_of, kinds_named_in
+from bot.glossary.models import Block, Entry, Link
 
 
 def block_to_data(block: Block) -> dict[str, Any]:
     """Return one body block as a mapping."""
-    match block:
-        case Paragraph(text):
-            return {"paragraph": text}
-        case Bullets(items):
-            return {"bullets": [bullet_to_data(item) for item in items]}
-        case Steps(items, title):
-            return {"title": title, "steps": list(items)} if title else {"steps": list(items)}
-        case Examples(items):
-            return {"examples": list(items)}
-        case Note(label, text):
-            return {"label": label, "note": text}
-        case ProsCons(pros, cons, intro):
-            data: dict[str, Any] = {"intro": intro} if intro else {}
-            data["pros"] = list(pros)
-            data["cons"] = list(cons)
-            return data
-    raise TypeError(f"unknown block type {type(block).__name__}")
+    return kind_of(block).to_data(block)
 
 
 def block_from_data(data: dict[str, Any]) -> Block:
     """Return the block described by a mapping; the type is named by its main key."""
-    if "paragraph" in data:
-        return Paragraph(data["paragraph"])
-    if "bullets" in data:
-        return Bullets(tuple(bullet_from_data(item) for item in data["bullets"]))
-    if "steps" in data:
-        return Steps(tuple(data["steps"]), data.get("title") or "")
-    if "examples" in data:
-        return Examples(tuple(data["examples"]))
-    if "note" in data:
-        return Note(data.get("label") or "", data["note"])
-    if "pros" in data or "cons" in data:
-        return ProsCons(
-            tuple(data.get("pros") or ()), tuple(data.get("cons") or ()), data.get("intro") or ""
-        )
-    raise ValueError(f"unknown block with keys {sorted(data)}")
+    kinds = kinds_named_in(data)
+    if not kinds:
+        raise ValueError(f"unknown block with keys {sorted(data)}")
+    block: Block = kinds[0].from_data(data)
+    return block
 
 
 def entry_to_dict(entry: Entry) -> dict[str, Any]:

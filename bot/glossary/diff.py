@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from bot.glossary.models import (
-    Block,
-    Bullet,
-    Bullets,
-    Entry,
-    Examples,
-    Note,
-    Paragraph,
-    ProsCons,
-    Revision,
-    Steps,
-)
+from bot.glossary.blocks import kind_of
+from bot.glossary.models import Block, Entry, Revision
 
 NO_CHANGE = "no change to the content"
 # Long summaries and paragraphs are shown shortened; the full text is one revert away.
@@ -29,40 +19,9 @@ def _short(text: str, limit: int = VALUE_MAX) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-def _bullet_lines(bullet: Bullet) -> Iterator[str]:
-    """Yield a bullet, its examples and its children as indented lines."""
-    for depth, item in bullet.walk():
-        indent = "  " * depth
-        yield f"{indent}• {item.text}"
-        yield from (f"{indent}  e.g. {example}" for example in item.examples)
-
-
-def block_lines(block: Block) -> Iterator[str]:
-    """Yield one body block as plain text lines, one idea per line."""
-    match block:
-        case Paragraph(text):
-            yield from (line for line in text.splitlines() if line.strip())
-        case Bullets(items):
-            for item in items:
-                yield from _bullet_lines(item)
-        case Steps(items, title):
-            if title:
-                yield f"{title}:"
-            yield from (f"{number}. {step}" for number, step in enumerate(items, 1))
-        case Examples(items):
-            yield from (f"example: {item}" for item in items)
-        case Note(label, text):
-            yield f"{label or 'Note'}: {' '.join(text.split())}"
-        case ProsCons(pros, cons, intro):
-            if intro:
-                yield intro
-            yield from (f"pro: {item}" for item in pros)
-            yield from (f"con: {item}" for item in cons)
-
-
 def body_lines(body: Sequence[Block]) -> list[str]:
-    """Return a whole body as plain text lines."""
-    return [line for block in body for line in block_lines(block)]
+    """Return a whole body as plain text lines, one idea per line."""
+    return [line for block in body for line in kind_of(block).diff_lines(block)]
 
 
 def _set_change(label: str, before: Sequence[str], after: Sequence[str]) -> str | None:

@@ -13,6 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.glossary.blocks import KINDS, kinds_named_in
+from bot.glossary.blocks import MAX_DEPTH as MAX_DEPTH  # the glossary's limits, in one table
+from bot.glossary.blocks import TEXT_MAX as TEXT_MAX
 from bot.glossary.models import CATEGORIES
 from bot.glossary.text import normalize
 
@@ -21,10 +24,8 @@ TERM_MAX = 80
 ALIAS_MAX = 80
 MAX_ALIASES = 40
 SUMMARY_MAX = 200
-TEXT_MAX = 1000
 ENTRY_TEXT_MAX = 4500
 MAX_BLOCKS = 30
-MAX_DEPTH = 3
 MAX_RELATED = 10
 MAX_LINKS = 5
 LINK_LABEL_MAX = 80
@@ -47,17 +48,6 @@ ENTRY_FIELDS = (
 REQUIRED_FIELDS = ("key", "term", "summary")
 DOCUMENT_FIELDS = ("version", "updated", "entries")
 
-# Each block shape: (required keys, optional keys); mirrors codec.block_from_data.
-_BLOCK_SHAPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "paragraph": (frozenset({"paragraph"}), frozenset()),
-    "bullets": (frozenset({"bullets"}), frozenset()),
-    "steps": (frozenset({"steps"}), frozenset({"title"})),
-    "examples": (frozenset({"examples"}), frozenset()),
-    "note": (frozenset({"note"}), frozenset({"label"})),
-    "pros/cons": (frozenset({"pros", "cons"}), frozenset({"intro"})),
-}
-_SHAPE_OF_KEY = {key: shape for shape, (required, _) in _BLOCK_SHAPES.items() for key in required}
-_BULLET_FIELDS = frozenset({"text", "examples", "items"})
 # Cc: control characters; Cf: zero-width and bidi overrides; Cs: lone surrogates from escapes.
 _BAD_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 
@@ -164,79 +154,32 @@ class _EntryCheck:
             self.add(f"{field} has {len(value)} items; the limit is {limit}")
         return value
 
-    def texts(self, value: object, field: str, *, non_empty: bool = True) -> None:
-        """Check a list of counted body texts (steps, examples, pros, cons)."""
-        for index, item in enumerate(self.sequence(value, field, MAX_BLOCKS, non_empty=non_empty)):
-            self.text(item, f"{field}[{index}]", TEXT_MAX, counted=True)
-
-    def bullet(self, value: object, field: str, depth: int) -> None:
-        """Check one bullet (text or mapping) and its children."""
-        if isinstance(value, str):
-            self.text(value, field, TEXT_MAX, counted=True)
-            return
-        if not isinstance(value, dict):
-            self.add(f"{field} must be text or a mapping with 'text', not {_describe(value)}")
-            return
-        for name in sorted(set(map(str, value)) - _BULLET_FIELDS):
-            self.add(f"{field} has unknown field '{name}' (allowed: text, examples, items)")
-        if "text" not in value:
-            self.add(f"{field} is missing 'text'")
-        else:
-            self.text(value["text"], f"{field}.text", TEXT_MAX, counted=True)
-        if "examples" in value:
-            self.texts(value["examples"], f"{field}.examples")
-        if "items" in value:
-            children = self.sequence(value["items"], f"{field}.items", MAX_BLOCKS, non_empty=True)
-            if children and depth >= MAX_DEPTH:
-                self.add(f"{field}.items: bullets are nested deeper than {MAX_DEPTH} levels")
-                return
-            for index, child in enumerate(children):
-                self.bullet(child, f"{field}.items[{index}]", depth + 1)
+    @staticmethod
+    def describe(value: object) -> str:
+        """Return a short human name for the type of a YAML value."""
+        return _describe(value)
 
     def block(self, value: object, field: str) -> None:
-        """Check one body block against the shapes codec.block_from_data reads."""
+        """Check one body block against the shape of the kind its keys name."""
         if not isinstance(value, dict):
             self.add(f"{field} must be a mapping like {{paragraph: ...}}, not {_describe(value)}")
             return
-        keys = set(map(str, value))
-        shapes = sorted({_SHAPE_OF_KEY[key] for key in keys if key in _SHAPE_OF_KEY})
-        if not shapes:
-            self.add(
-                f"{field} must have one of: paragraph, bullets, steps, examples, note, pros/cons"
-            )
+        kinds = kinds_named_in(value)
+        if not kinds:
+            self.add(f"{field} must have one of: {', '.join(kind.name for kind in KINDS)}")
             return
-        if len(shapes) > 1:
-            self.add(f"{field} mixes {' and '.join(shapes)}; put each in its own block")
+        if len(kinds) > 1:
+            names = sorted(kind.name for kind in kinds)
+            self.add(f"{field} mixes {' and '.join(names)}; put each in its own block")
             return
-        shape = shapes[0]
-        required, optional = _BLOCK_SHAPES[shape]
-        for name in sorted(keys - required - optional):
-            self.add(f"{field}: '{name}' is not allowed in a {shape} block")
-        for name in sorted(required - keys):
-            self.add(f"{field}: a {shape} block needs '{name}'")
-        if "paragraph" in value:
-            self.text(
-                value["paragraph"], f"{field}.paragraph", TEXT_MAX, multiline=True, counted=True
-            )
-        if "bullets" in value:
-            items = self.sequence(value["bullets"], f"{field}.bullets", MAX_BLOCKS, non_empty=True)
-            for index, item in enumerate(items):
-                self.bullet(item, f"{field}.bullets[{index}]", 1)
-        if "steps" in value:
-            self.texts(value["steps"], f"{field}.steps")
-        if "examples" in value:
-            self.texts(value["examples"], f"{field}.examples")
-        if "note" in value:
-            self.text(value["note"], f"{field}.note", TEXT_MAX, multiline=True, counted=True)
-        # Empty decorations are allowed: codec writes `label: ''` for an unlabelled note.
-        for name in ("title", "label", "intro"):
-            if name in value:
-                self.text(value[name], f"{field}.{name}", TEXT_MAX, optional=True, counted=True)
-        for name in ("pros", "cons"):
-            if name in value:
-                self.texts(value[name], f"{field}.{name}", non_empty=False)
-        if shape == "pros/cons" and not value.get("pros") and not value.get("cons"):
-            self.add(f"{field}: a pros/cons block needs at least one pro or con")
+        kind, keys = kinds[0], set(map(str, value))
+        for name in sorted(keys - kind.keys - kind.optional):
+            self.add(f"{field}: '{name}' is not allowed in a {kind.name} block")
+        for name in sorted(kind.keys - keys):
+            self.add(f"{field}: a {kind.name} block needs '{name}'")
+        # Keys of other kinds were reported above; their content is checked all the same.
+        for each in KINDS:
+            each.check(self, value, field)
 
     def term(self, term: object) -> None:
         """Check the display term."""
