@@ -193,6 +193,13 @@ def _parse(raw: bytes | str, max_bytes: int = MAX_DOCUMENT_BYTES) -> object:
             ) from None
     text = raw.removeprefix("\ufeff")
     try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        # A lone surrogate can only come from text built in code; no file can carry one.
+        raise _invalid(
+            [f"the document has an invalid character (a lone surrogate at offset {error.start})"]
+        ) from None
+    try:
         # Both loaders are safe loaders: no arbitrary Python objects are built.
         if FAST_LOADER is not None and FAST_UNCHECKED_LOADER is not None:
             fast = FAST_LOADER if _may_have_anchors(text) else FAST_UNCHECKED_LOADER

@@ -365,9 +365,8 @@ async def test_an_import_stamps_its_own_time_whatever_the_document_says(tmp_path
         assert kaggle is not None
         changed = replace(kaggle, summary="Changed by an import.", related=())
         document = dump_document([changed], updated=datetime.date(2001, 1, 1))
-        await service.repo.apply_import(
-            load_document(document), author_id=1, author_name="mod", remove_missing=False
-        )
+        plan = await service.repo.plan_import(load_document(document), remove_missing=False)
+        await service.repo.apply_import(plan, author_id=1, author_name="mod")
         stored = await service.repo.get_entry("kaggle")
     finally:
         await service.close()

@@ -176,9 +176,12 @@ async def test_a_read_only_open_refuses_a_database_that_needs_a_migration(
 ) -> None:
     path = tmp_path / "g.db"
     await create(path)
-    monkeypatch.setattr(db, "MIGRATIONS", [*MIGRATIONS, (2, "CREATE TABLE later (x);")])
+    latest = MIGRATIONS[-1][0]
+    monkeypatch.setattr(db, "MIGRATIONS", [*MIGRATIONS, (latest + 1, "CREATE TABLE later (x);")])
     before = path.read_bytes()
-    with pytest.raises(StoreError, match=r"needs an upgrade \(schema v1 to v2\)"):
+    with pytest.raises(
+        StoreError, match=rf"needs an upgrade \(schema v{latest} to v{latest + 1}\)"
+    ):
         await Repository.open(path, create=False, read_only=True)
     assert path.read_bytes() == before
 
