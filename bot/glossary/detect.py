@@ -471,6 +471,7 @@ class Detector:
         """Return the hits that the message asks about."""
         asked: list[_Hit] = []
         previous: _Hit | None = None
+        facts = _MessageFacts(clauses)
         for number, hit in enumerate(hits):
             words = clauses[hit.clause].words
             if (
@@ -480,7 +481,7 @@ class Detector:
             ):
                 asked.append(hit)
                 previous = hit
-            elif number + 1 < len(hits) and _compared(clauses, hit, hits[number + 1]):
+            elif number + 1 < len(hits) and _compared(facts, hit, hits[number + 1]):
                 asked.extend((hit, hits[number + 1]))
                 previous = hits[number + 1]
         return asked
@@ -510,21 +511,41 @@ def _coordinated(previous: _Hit | None, hit: _Hit, words: list[str]) -> bool:
     )
 
 
-def _compared(clauses: list[_Clause], first: _Hit, second: _Hit) -> bool:
+class _MessageFacts:
+    """What `_compared` asks of a whole message, worked out once per message, not per pair."""
+
+    def __init__(self, clauses: list[_Clause]) -> None:
+        self.clauses = clauses
+        self.asks = any(clause.asks for clause in clauses)
+        self._clause_facts: dict[int, tuple[bool, int]] = {}
+
+    def clause(self, index: int) -> tuple[bool, int]:
+        """Return (says "which", how many words are not filler) for one clause."""
+        found = self._clause_facts.get(index)
+        if found is None:
+            words = self.clauses[index].words
+            found = ("which" in words, sum(1 for word in words if word not in _FILLER))
+            self._clause_facts[index] = found
+        return found
+
+
+def _compared(facts: _MessageFacts, first: _Hit, second: _Hit) -> bool:
     """Return whether a question compares two terms ("difference between x and y", "x vs y?")."""
     if first.clause != second.clause:
         return False
-    clause = clauses[first.clause]
+    clause = facts.clauses[first.clause]
     words = clause.words
     between = tuple(words[first.end : second.start])
     pre = " ".join(words[max(0, first.start - 6) : first.start])
     if _DIFFERENCE.search(pre):
         return between in _VERSUS
-    asks = any(c.asks for c in clauses) or "which" in words
     if between in {("vs",), ("versus",), ("vs", "the")}:
         # A bare "lossy vs lossless" asks; "i tested flac vs mp3 and ..." tells.
-        alone = not [w for w in words[: first.start] + words[second.end :] if w not in _FILLER]
-        return asks or alone
+        says_which, content = facts.clause(first.clause)
+        if facts.asks or says_which:
+            return True
+        inside = sum(1 for word in words[first.start : second.end] if word not in _FILLER)
+        return content == inside
     return clause.asks and between in _BETTER and words[max(0, first.start - 1)] in {"is", "are"}
 
 

@@ -348,6 +348,8 @@ HOSTILE: list[str] = [
     "```" + "a" * 100_000,
     "``" + "a`" * 50_000,
     "hags? " * 20_000,
+    "gpu vs cuda " * 8_000,
+    "difference between gpu and cuda " * 3_000,
 ]
 
 
