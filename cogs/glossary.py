@@ -117,7 +117,10 @@ class Glossary(commands.Cog):
         if pair is not None:
             await self._send_comparison(interaction, pair, private=private)
             return
-        result = await self.bot.service.define(term)
+        # Only the home servers' misses reach their moderators' queue: another server's members
+        # (or a stranger's server) must not fill it.
+        home = interaction.guild_id is not None and interaction.guild_id in self.bot.home
+        result = await self.bot.service.define(term, count_miss=home)
         if result.match is None:
             await self._send_no_match(interaction, result)
             return
@@ -145,8 +148,9 @@ class Glossary(commands.Cog):
         if suggestions:
             text += " Did you mean one of these?"
         view = entry_buttons(suggestions, style=discord.ButtonStyle.primary)
-        # Which suggestion the member opens next teaches the glossary a new alias.
-        self.bot.service.note_missed(interaction.user.id, result)
+        # Which suggestion the member opens next teaches the glossary a new alias (home only).
+        if interaction.guild_id is not None and interaction.guild_id in self.bot.home:
+            self.bot.service.note_missed(interaction.user.id, result)
         if view is None:
             await send_ephemeral(interaction, text + " Try `/glossary search`.")
         else:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.glossary.models import ValidationError
-from bot.glossary.service import GlossaryService
+from bot.glossary.service import CLI_ACTOR, GlossaryService
 from bot.home import UNRESOLVED, configured_home, resolve_home
 
 
@@ -75,6 +75,26 @@ async def test_settings_changed_by_another_process_are_read_again(tmp_path: Path
         off = (await second.settings.autoreply(1)).with_mode("off")
         await second.settings.save_autoreply(1, off)
         assert await first.refresh_if_changed_elsewhere()
+        assert (await first.settings.autoreply(1)).mode == "off"
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_a_local_import_does_not_hide_settings_another_process_changed(
+    tmp_path: Path,
+) -> None:
+    first = await GlossaryService.open(tmp_path / "g.db")
+    second = await GlossaryService.open(tmp_path / "g.db")
+    try:
+        assert (await first.settings.autoreply(1)).mode == "question"
+        await second.settings.save_autoreply(
+            1, (await second.settings.autoreply(1)).with_mode("off")
+        )
+        # The import takes in the new data version; the changed setting must come with it.
+        plan = await first.plan_import(first.export())
+        await first.apply_import(plan, CLI_ACTOR)
+        assert not await first.refresh_if_changed_elsewhere()
         assert (await first.settings.autoreply(1)).mode == "off"
     finally:
         await first.close()

@@ -238,12 +238,12 @@ class GlossaryService:
             return LookupResult(value, Hit(entry, 100.0, entry.term, "exact"), ())
         return self.matcher.lookup(value)
 
-    async def define(self, query: str) -> LookupResult:
-        """Resolve a member's query and count the use or the miss."""
+    async def define(self, query: str, *, count_miss: bool = True) -> LookupResult:
+        """Resolve a member's query and count the use or (when `count_miss`) the miss."""
         result = self.resolve(query)
         if result.match is not None:
             self.record_use(result.match.entry.key)
-        else:
+        elif count_miss:
             self._usage.miss(query)
         return result
 

@@ -340,3 +340,23 @@ async def test_force_command_sync_syncs_an_unchanged_command_set(
     await process.terminate()
     await start(bot_process, db_path, FORCE_COMMAND_SYNC="true")
     assert "define" in {c["name"] for c in fake_discord.global_commands}
+
+
+async def test_another_servers_misses_never_reach_the_home_queue(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    add_server_b(fake_discord)
+    await start(bot_process, db_path)
+    await slash(
+        fake_discord,
+        "define",
+        {"term": "zzqx buy followers at evil dot example"},
+        user_id=B_MEMBER,
+        guild_id=B_GUILD,
+        channel_id=B_CHANNEL,
+    )
+    await slash(fake_discord, "define", {"term": "zzqx home miss"}, user_id=MEMBER_USER_ID)
+    _, body = await slash(fake_discord, "glossary-admin missing")
+    text = str(body["data"])
+    assert "home miss" in text
+    assert "evil dot example" not in text
