@@ -158,7 +158,7 @@ class AutoReply(commands.Cog):
     async def cog_load(self) -> None:
         """Register the Dismiss button and reload the cooldowns saved before a restart."""
         self.bot.add_dynamic_items(DismissButton)
-        restored = await self.cooldowns.load(self.bot.service.repo)
+        restored = await self.bot.service.load_cooldowns(self.cooldowns)
         if restored:
             log.info("Restored %d auto-reply cooldowns", restored)
         if not self.reads_content:
@@ -479,7 +479,7 @@ class AutoReply(commands.Cog):
             if not self.cooldowns.changes:
                 return
             try:
-                await self.cooldowns.save(self.bot.service.repo)
+                await self.bot.service.save_cooldowns(self.cooldowns)
             except (GlossaryError, sqlite3.Error) as exc:
                 # Kept in memory and saved with the next answer; a known cause is one line.
                 log.warning("Could not save auto-reply cooldowns: %s", exc)

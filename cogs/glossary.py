@@ -196,7 +196,7 @@ class Glossary(commands.Cog):
         if not text.strip() or len(text) > QUERY_MAX:
             await send_ephemeral(interaction, f"Search for 1 to {QUERY_MAX} characters of text.")
             return
-        total = await self.bot.service.repo.count_search(text)
+        total = await self.bot.service.count_search(text)
         if total == 0:
             await send_ephemeral(
                 interaction, "No definition contains that. Try `/define` with the term itself."

@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 
 from bot.gcpause import paused_gc
 from bot.glossary import codec, schema, yamlio
+from bot.glossary.autoreply import Cooldowns
 from bot.glossary.detect import Detector, Mode
 from bot.glossary.learning import PendingMisses
 from bot.glossary.matcher import Hit, LookupResult, Matcher
@@ -24,10 +25,22 @@ from bot.glossary.usage import UsageBuffer
 from bot.storage.repository import ImportPlan, Repository
 from bot.storage.usage import LearnedName
 
+# What the cogs use of the store's types comes through the service, the one seam they see.
+__all__ = ["CLI_ACTOR", "Actor", "GlossaryService", "ImportPlan", "LearnedName", "Usage"]
+
 log = logging.getLogger(__name__)
 
 # Names this close to another entry's name are probably a mistake; moderators may insist.
 CONFUSABLE_SCORE = 88
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Lookup statistics for moderators."""
+
+    days: list[tuple[str, int, int]]  # (day, hits, misses), oldest first
+    top_entries: list[tuple[str, int]]
+    top_misses: list[tuple[str, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +297,48 @@ class GlossaryService:
         found = await self.repo.search(text, limit=limit, offset=offset)
         return [(self._entries[key], snippet) for key, snippet in found if key in self._entries]
 
+    async def deleted_entries(self) -> list[Entry]:
+        """Return the soft-deleted entries, most recently deleted first."""
+        return await self.repo.deleted_entries()
+
+    async def get_any(self, key: str) -> Entry | None:
+        """Return the entry with this key, live or deleted."""
+        return await self.repo.get_entry(key, include_deleted=True)
+
+    async def count_revisions(self, key: str) -> int:
+        """Return how many revisions an entry has."""
+        return await self.repo.count_revisions(key)
+
+    async def count_search(self, text: str) -> int:
+        """Return how many entries a full-text search finds."""
+        return await self.repo.count_search(text)
+
+    async def top_misses(self, limit: int) -> list[tuple[str, int]]:
+        """Return the most frequent lookups that found nothing, with counts, pending first."""
+        await self.flush_usage()
+        return await self.repo.top_misses(limit)
+
+    async def dismiss_miss(self, query: str) -> None:
+        """Hide a missed lookup until someone looks it up again."""
+        await self.repo.dismiss_miss(query)
+
+    async def usage(self, days: int, top: int) -> Usage:
+        """Return lookups per day, the most used entries and the most frequent misses."""
+        await self.flush_usage()
+        return Usage(
+            await self.repo.daily_counts(days),
+            await self.repo.top_entries(top),
+            await self.repo.top_misses(top),
+        )
+
+    async def load_cooldowns(self, cooldowns: Cooldowns) -> int:
+        """Restore the auto-reply cooldowns saved before a restart; return how many."""
+        return await cooldowns.load(self.repo)
+
+    async def save_cooldowns(self, cooldowns: Cooldowns) -> None:
+        """Save the active auto-reply cooldowns."""
+        await cooldowns.save(self.repo)
+
     async def history(self, key: str, *, limit: int = 20, offset: int = 0) -> list[Revision]:
         """Return an entry's revisions, newest first."""
         if await self.repo.get_entry(key, include_deleted=True) is None:
@@ -479,6 +534,10 @@ class GlossaryService:
         entry = await self.add_alias(pair.entry_key, pair.query, actor)
         await self.forget_learned(pair)
         return entry
+
+    async def dismiss_learned(self, pair: LearnedName) -> None:
+        """Clear a learned pair only; the miss it came from stays in the queue."""
+        await self.repo.dismiss_learned(pair.query, pair.entry_key)
 
     async def forget_learned(self, pair: LearnedName) -> None:
         """Clear a learned pair, and the miss it came from, from the moderators' queues."""

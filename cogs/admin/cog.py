@@ -17,9 +17,9 @@ from bot.glossary import stats
 from bot.glossary.diff import diff_entries
 from bot.glossary.forms import form_defaults, new_names_probe, parse_form_custom_id
 from bot.glossary.models import CATEGORIES, Entry, GlossaryError, NotFound
+from bot.glossary.service import ImportPlan
 from bot.glossary.text import clip, normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
-from bot.storage.repository import ImportPlan
 from bot.wording import counted
 from cogs.admin.flows import add_alias_flow, find_live
 from cogs.admin.forms import (
@@ -160,7 +160,7 @@ class GlossaryAdmin(commands.Cog):
         if not await is_moderator(interaction):
             return []
         wanted = normalize(current)
-        deleted = await self.bot.service.repo.deleted_entries()
+        deleted = await self.bot.service.deleted_entries()
         found = [
             entry for entry in deleted if wanted in normalize(entry.term) or wanted in entry.key
         ]
@@ -220,7 +220,7 @@ class GlossaryAdmin(commands.Cog):
         try:
             return find_live(self.bot, value)
         except NotFound:
-            entry = await self.bot.service.repo.get_entry(value.strip(), include_deleted=True)
+            entry = await self.bot.service.get_any(value.strip())
             if entry is None:
                 raise
             return entry
@@ -341,7 +341,7 @@ class GlossaryAdmin(commands.Cog):
     async def history(self, interaction: discord.Interaction, term: str) -> None:
         """Page through an entry's revisions with what each one changed."""
         entry = await self._find_any(term)
-        total = await self.bot.service.repo.count_revisions(entry.key)
+        total = await self.bot.service.count_revisions(entry.key)
         source = HistoryPageSource(self.bot, entry, total)
         await ModeratorPaginator(source, owner_id=interaction.user.id).start(
             interaction, ephemeral=True
@@ -472,8 +472,7 @@ class GlossaryAdmin(commands.Cog):
     async def missing(self, interaction: discord.Interaction) -> None:
         """Show the most frequent missed lookups with buttons to act on them."""
         async with deferred_if_slow(interaction):
-            await self.bot.service.flush_usage()
-            misses = await self.bot.service.repo.top_misses(limits.CHOICES)
+            misses = await self.bot.service.top_misses(limits.CHOICES)
         embed = missing_embed(misses)
         if not misses:
             await send_ephemeral(interaction, embed=embed)
@@ -487,31 +486,31 @@ class GlossaryAdmin(commands.Cog):
     @admin.command(name="stats", description="Most used entries, lookups per day and misses")
     async def stats(self, interaction: discord.Interaction) -> None:
         """Show usage of the last 14 days."""
-        repo = self.bot.service.repo
         async with deferred_if_slow(interaction):
-            await self.bot.service.flush_usage()
-            days = await repo.daily_counts(14)
+            usage = await self.bot.service.usage(days=14, top=10)
+        days = usage.days
         hits, misses = stats.totals(days)
         terms = {entry.key: entry.term for entry in self.bot.service.entries}
-        top = [(terms.get(key, key), count) for key, count in await repo.top_entries(10)]
+        top = [(terms.get(key, key), count) for key, count in usage.top_entries]
         embed = discord.Embed(
             title="Glossary statistics",
             description=f"Last 14 days: **{hits}** lookups found an entry, "
             f"**{misses}** found nothing "
-            f"({stats.miss_rate(hits, misses)} missed). {len(self.bot.service.entries)} entries.",
+            f"({stats.miss_rate(hits, misses)} missed). "
+            f"{counted(len(self.bot.service.entries), 'entry', 'entries')}.",
         )
         embed.add_field(
             name="Lookups per day", value=f"```\n{stats.daily_chart(days)}\n```", inline=False
         )
         embed.add_field(
             name="Most used entries (all time)",
-            value=clip(stats.ranked_lines(top), 1024),
+            value=clip(stats.ranked_lines(top), limits.EMBED_FIELD_VALUE),
             inline=True,
         )
-        top_misses = [(member_text(query, 60), count) for query, count in await repo.top_misses(10)]
+        top_misses = [(member_text(query, 60), count) for query, count in usage.top_misses]
         embed.add_field(
             name="Most frequent misses",
-            value=clip(stats.ranked_lines(top_misses), 1024),
+            value=clip(stats.ranked_lines(top_misses), limits.EMBED_FIELD_VALUE),
             inline=True,
         )
         await send_ephemeral(interaction, embed=embed)

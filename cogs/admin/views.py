@@ -15,8 +15,8 @@ from bot.glossary.forms import (
     parse_when,
 )
 from bot.glossary.models import Entry, NotFound, Revision
+from bot.glossary.service import LearnedName
 from bot.glossary.text import clip
-from bot.storage.usage import LearnedName
 from cogs.admin.flows import add_alias_flow
 from cogs.admin.forms import AliasTargetModal, EntryModal, open_form
 from cogs.admin.replies import audit
@@ -131,7 +131,7 @@ class MissingView(ModeratorListView):
         query = self.query
 
         async def handled(inner: discord.Interaction) -> None:
-            await bot_of(inner).service.repo.dismiss_miss(query)
+            await bot_of(inner).service.dismiss_miss(query)
 
         await open_form(interaction, EntryModal(category="general", term=query, after_save=handled))
 
@@ -140,7 +140,7 @@ class MissingView(ModeratorListView):
         query = self.query
 
         async def handled(inner: discord.Interaction) -> None:
-            await bot_of(inner).service.repo.dismiss_miss(query)
+            await bot_of(inner).service.dismiss_miss(query)
 
         await open_form(interaction, AliasTargetModal(query, after_save=handled))
 
@@ -148,9 +148,9 @@ class MissingView(ModeratorListView):
         """Hide the chosen lookup until someone searches for it again."""
         bot = bot_of(interaction)
         async with deferred_if_slow(interaction):
-            await bot.service.repo.dismiss_miss(self.query)
+            await bot.service.dismiss_miss(self.query)
         await audit(interaction, "miss dismissed", clip(self.query, 100))
-        misses = await bot.service.repo.top_misses(limits.CHOICES)
+        misses = await bot.service.top_misses(limits.CHOICES)
         self.stop()
         view = MissingView(self.owner_id, misses, self.selected) if misses else None
         await edit_clicked(
@@ -222,7 +222,7 @@ class LearnedAliasView(ModeratorListView):
         async def dismiss(interaction: discord.Interaction) -> None:
             bot = bot_of(interaction)
             async with deferred_if_slow(interaction):
-                await bot.service.repo.dismiss_learned(pair.query, pair.entry_key)
+                await bot.service.dismiss_learned(pair)
             await send_ephemeral(interaction, f"Dismissed '{member_text(pair.query, 80)}'.")
 
         return dismiss
