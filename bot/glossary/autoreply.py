@@ -311,13 +311,6 @@ class Cooldowns:
         now = self.clock() if now is None else now
         return self._users.get((guild_id, user_id), 0.0) > now
 
-    def entry_active(
-        self, guild_id: int, channel_id: int, key: str, now: float | None = None
-    ) -> bool:
-        """Return whether this entry was explained in this channel too recently."""
-        now = self.clock() if now is None else now
-        return self._channels.get((guild_id, channel_id), {}).get(key, 0.0) > now
-
     def active_entries(
         self, guild_id: int, channel_id: int, now: float | None = None
     ) -> frozenset[str]:

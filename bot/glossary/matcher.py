@@ -443,8 +443,6 @@ class Matcher:
         """Return the indexed entries in rank order (popularity, then name)."""
         return self._entries
 
-    extract_query = staticmethod(extract_query)
-
     # ----------------------------------------------------------------- lookup
 
     def lookup(self, query: str) -> LookupResult:

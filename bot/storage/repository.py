@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from bot.gcpause import paused_gc
 from bot.glossary.codec import entry_from_dict, entry_to_dict
@@ -24,8 +24,6 @@ from bot.storage.base import utc_now
 from bot.storage.db import open_database
 from bot.storage.settings import SettingsQueries
 from bot.storage.usage import UsageQueries
-
-T = TypeVar("T")
 
 # Column lists are constants interpolated into SQL (hence the S608 waivers); values never are.
 _ENTRY_COLUMNS = (
@@ -566,15 +564,6 @@ class Repository(UsageQueries, SettingsQueries):
         async with self._read():
             row = await self._one("SELECT COUNT(*) FROM revisions WHERE entry_key = ?", (key,))
         return int(row[0]) if row else 0
-
-    async def get_revision(self, revision_id: int) -> Revision | None:
-        """Return one revision by id, or None."""
-        async with self._read():
-            row = await self._one(
-                f"SELECT {_REVISION_COLUMNS} FROM revisions WHERE id = ?",  # noqa: S608
-                (revision_id,),
-            )
-        return self._revision(row) if row else None
 
     # -- import ---------------------------------------------------------------------------
 

@@ -22,16 +22,6 @@ class LearnedName:
 class UsageQueries(StoreBase):
     """Count uses and misses, and read them back for moderators and autocomplete."""
 
-    async def record_use(self, key: str) -> None:
-        """Count one successful lookup of `key` today."""
-        await self.record_counts({key: 1}, {})
-
-    async def record_miss(self, query: str) -> None:
-        """Count one lookup that found nothing; blank queries are ignored."""
-        norm = normalize(query)
-        if norm:
-            await self.record_counts({}, {norm: (query.strip(), 1)})
-
     async def record_counts(
         self, uses: Mapping[str, int], misses: Mapping[str, tuple[str, int]]
     ) -> None:

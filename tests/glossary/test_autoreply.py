@@ -218,14 +218,12 @@ def test_entry_cooldown_is_per_channel_and_entry_and_expires() -> None:
     clock = Clock()
     cooldowns = Cooldowns(clock=clock)
     cooldowns.record(GUILD, CHANNEL, ASKER, ["hags"], AutoReplySettings(cooldown_seconds=600))
-    assert cooldowns.entry_active(GUILD, CHANNEL, "hags")
-    assert not cooldowns.entry_active(GUILD, OTHER_CHANNEL, "hags")
-    assert not cooldowns.entry_active(GUILD, CHANNEL, "cuda")
-    assert not cooldowns.entry_active(OTHER_GUILD, CHANNEL, "hags")
+    assert cooldowns.active_entries(GUILD, CHANNEL) == {"hags"}
+    assert cooldowns.active_entries(GUILD, OTHER_CHANNEL) == frozenset()
+    assert cooldowns.active_entries(OTHER_GUILD, CHANNEL) == frozenset()
     clock.now = T0 + 599
     assert cooldowns.active_entries(GUILD, CHANNEL) == {"hags"}
     clock.now = T0 + 600
-    assert not cooldowns.entry_active(GUILD, CHANNEL, "hags")
     assert cooldowns.active_entries(GUILD, CHANNEL) == frozenset()
 
 
@@ -251,7 +249,7 @@ def test_zero_cooldowns_record_nothing() -> None:
     )
     assert len(cooldowns) == 0
     assert not cooldowns.user_active(GUILD, ASKER)
-    assert not cooldowns.entry_active(GUILD, CHANNEL, "hags")
+    assert "hags" not in cooldowns.active_entries(GUILD, CHANNEL)
 
 
 def test_purge_keeps_memory_flat_over_100000_replies() -> None:
@@ -277,7 +275,7 @@ def test_a_flood_inside_one_window_is_capped() -> None:
         assert len(cooldowns) <= 1000
     # The newest reply is remembered; the oldest were forgotten first.
     assert cooldowns.user_active(GUILD, 4999)
-    assert cooldowns.entry_active(GUILD, CHANNEL, "entry-4999")
+    assert "entry-4999" in cooldowns.active_entries(GUILD, CHANNEL)
 
 
 async def test_cooldowns_survive_a_restart(db_path: Path) -> None:
@@ -310,11 +308,11 @@ async def test_cooldowns_survive_a_restart(db_path: Path) -> None:
         assert await after.load(reopened) == 2
     finally:
         await reopened.close()
-    assert after.entry_active(GUILD, CHANNEL, "hags")
+    assert "hags" in after.active_entries(GUILD, CHANNEL)
     assert after.user_active(GUILD, ASKER)
-    assert not after.entry_active(GUILD, OTHER_CHANNEL, "cuda")
+    assert "cuda" not in after.active_entries(GUILD, OTHER_CHANNEL)
     clock.now = T0 + 600
-    assert not after.entry_active(GUILD, CHANNEL, "hags")
+    assert "hags" not in after.active_entries(GUILD, CHANNEL)
 
 
 @pytest.mark.parametrize(
@@ -346,7 +344,7 @@ async def test_malformed_snapshot_rows_are_skipped(repo: Repository) -> None:
     await repo.set_meta(COOLDOWNS_META, json.dumps(snapshot))
     cooldowns = Cooldowns(clock=Clock())
     assert await cooldowns.load(repo) == 2
-    assert cooldowns.entry_active(GUILD, CHANNEL, "hags")
+    assert "hags" in cooldowns.active_entries(GUILD, CHANNEL)
     assert cooldowns.user_active(GUILD, ASKER)
     assert len(cooldowns) == 2
 

@@ -320,7 +320,6 @@ def test_lookup_result_keeps_original_query(matcher: Matcher) -> None:
 )
 def test_extract_query_strips_question_phrasing(text: str, expected: str) -> None:
     assert extract_query(text) == expected
-    assert Matcher.extract_query(text) == expected
 
 
 # ------------------------------------------------------------------ autocomplete

@@ -11,8 +11,23 @@ from pathlib import Path
 import pytest
 
 from bot.glossary.models import Conflict, Entry, NotFound, ValidationError
+from bot.glossary.usage import UsageBuffer
 from bot.storage.repository import ImportPlan, Repository, StaleImport
 from tests.storage.conftest import make_entry
+
+
+async def record_use(repo: Repository, key: str) -> None:
+    """Count one use of `key`, as the service's batched flush would."""
+    await repo.record_counts({key: 1}, {})
+
+
+async def record_miss(repo: Repository, query: str) -> None:
+    """Count one missed lookup, as the service's batched flush would."""
+    usage = UsageBuffer()
+    usage.miss(query)
+    pending = usage.drain()
+    await repo.record_counts(pending.uses, pending.misses)
+
 
 MOD = {"author_id": 42, "author_name": "mod"}
 NOON = datetime(2024, 5, 10, 12, 0, 0, tzinfo=UTC)
@@ -264,17 +279,9 @@ async def test_history_is_newest_first_and_pages(repo: Repository) -> None:
     assert await repo.count_revisions("colab") == 5
 
 
-async def test_get_revision_by_id(repo: Repository) -> None:
-    await repo.create_entry(make_entry("colab"), **MOD)
-    [revision] = await repo.history("colab")
-    assert await repo.get_revision(revision.id) == revision
-    assert await repo.get_revision(revision.id + 100) is None
-
-
 async def test_list_entries_fills_uses(repo: Repository) -> None:
     await repo.create_entry(make_entry("colab"), **MOD)
-    await repo.record_use("colab")
-    await repo.record_use("colab")
+    await repo.record_counts({"colab": 2}, {})
     [entry] = await repo.list_entries()
     assert entry.uses == 2
 
@@ -400,7 +407,7 @@ async def test_two_repositories_writing_at_once_both_succeed(db_path: Path) -> N
             for n in range(25)
             for name, repo in (("one", first), ("two", second))
         ]
-        writes += [repo.record_use("x") for repo in (first, second) for _ in range(25)]
+        writes += [record_use(repo, "x") for repo in (first, second) for _ in range(25)]
         await asyncio.gather(*writes)
         assert len(await first.list_entries()) == 50
         assert (await second.daily_counts(1))[0][1] == 50
@@ -461,19 +468,20 @@ async def test_search_ignores_operator_words_as_operators(repo: Repository) -> N
 
 
 async def test_record_miss_counts_by_normalised_query(repo: Repository) -> None:
-    await repo.record_miss("So-VITS")
-    await repo.record_miss("so vits!")
-    await repo.record_miss("crepe")
-    await repo.record_miss("   ")
+    usage = UsageBuffer()
+    for query in ("So-VITS", "so vits!", "crepe", "   "):
+        usage.miss(query)
+    pending = usage.drain()
+    await repo.record_counts(pending.uses, pending.misses)
     assert await repo.top_misses() == [("so vits!", 2), ("crepe", 1)]
 
 
 async def test_dismissed_miss_disappears_until_it_happens_again(repo: Repository) -> None:
-    await repo.record_miss("crepe")
-    await repo.record_miss("crepe")
+    await record_miss(repo, "crepe")
+    await record_miss(repo, "crepe")
     assert await repo.dismiss_miss("CREPE")
     assert await repo.top_misses() == []
-    await repo.record_miss("crepe")
+    await record_miss(repo, "crepe")
     assert await repo.top_misses() == [("crepe", 1)]
 
 
@@ -481,10 +489,10 @@ async def test_daily_counts_cover_each_day_oldest_first(db_path: Path) -> None:
     clock = Clock(NOON - timedelta(days=1))
     repo = await Repository.open(db_path, clock=clock)
     try:
-        await repo.record_use("colab")
+        await record_use(repo, "colab")
         clock.now = NOON
-        await repo.record_use("colab")
-        await repo.record_miss("nothing")
+        await record_use(repo, "colab")
+        await record_miss(repo, "nothing")
         assert await repo.daily_counts(3) == [
             ("2024-05-08", 0, 0),
             ("2024-05-09", 1, 0),
@@ -497,7 +505,7 @@ async def test_daily_counts_cover_each_day_oldest_first(db_path: Path) -> None:
 async def test_top_entries_and_popularity(repo: Repository) -> None:
     await repo.seed([make_entry("a"), make_entry("b")])
     for key in ("a", "b", "b"):
-        await repo.record_use(key)
+        await record_use(repo, key)
     assert await repo.top_entries() == [("b", 2), ("a", 1)]
     assert await repo.popularity() == {"a": 1, "b": 2}
 
