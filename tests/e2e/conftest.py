@@ -17,6 +17,12 @@ from tests.e2e.harness import BOT_COMMAND, MINIMAL_BOT_COMMAND, BotFactory, BotP
 
 
 @pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Return the bot's database file for this test."""
+    return tmp_path / "glossary.db"
+
+
+@pytest.fixture
 async def fake_discord() -> AsyncIterator[FakeDiscord]:
     """Start a FakeDiscord for one test."""
     fake = FakeDiscord()

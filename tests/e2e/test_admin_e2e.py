@@ -40,12 +40,6 @@ HELPER_USER_ID = 1400000000000000077
 Body = dict[str, Any]
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """Return the bot's database file for this test."""
-    return tmp_path / "glossary.db"
-
-
 async def start_bot(bot_process: BotFactory, db_path: Path) -> BotProcess:
     """Start `python -m bot run` on its own database and wait until it is ready."""
     return await bot_process(BOT_COMMAND, env={"GLOSSARY_DB": str(db_path)}, expect_sync=True)

@@ -32,12 +32,6 @@ SECOND_MEMBER_ID = 1400000000000000009
 INTENT_WARNING = "Automatic replies need the Message Content intent"
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """Return the bot's database file for this test."""
-    return tmp_path / "glossary.db"
-
-
 async def start_bot(bot_process: BotFactory, db_path: Path, **env: str) -> BotProcess:
     """Start `python -m bot run` on its own database and wait until it is ready."""
     return await bot_process(

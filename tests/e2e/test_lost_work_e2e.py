@@ -32,12 +32,6 @@ SORRY = "something went wrong"
 Body = dict[str, Any]
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """Return the bot's database file for this test."""
-    return tmp_path / "glossary.db"
-
-
 def said(fake: FakeDiscord, text: str) -> bool:
     """Return whether any request the bot made contains `text`."""
     return any(text in json.dumps(r.json) for r in fake.requests if r.json is not None)

@@ -28,11 +28,6 @@ UPDATE_MESSAGE = 7
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "glossary.db"
-
-
 async def start_bot(bot_process: BotFactory, db_path: Path, **env: str) -> BotProcess:
     """Start `python -m bot run` on a real SQLite file and wait until it is connected."""
     return await bot_process(

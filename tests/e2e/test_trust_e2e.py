@@ -11,8 +11,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.e2e.fake_discord import (
     EPHEMERAL_FLAG,
     GUILD_ID,
@@ -33,12 +31,6 @@ B_MOD_ROLE = 1500000000000000009
 NOT_HOME = "edited only from its home server"
 
 Body = dict[str, Any]
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """Return the bot's database file for this test."""
-    return tmp_path / "glossary.db"
 
 
 def add_server_b(fake: FakeDiscord) -> None:
