@@ -20,6 +20,7 @@ from cogs.ui import (
     ListPageSource,
     OpenEntryButton,
     Paginator,
+    ViewRoute,
     entry_buttons,
     entry_message,
     member_text,
@@ -93,9 +94,9 @@ class Glossary(commands.Cog):
         )
 
     async def cog_load(self) -> None:
-        """Register the context menu and the persistent entry buttons."""
+        """Register the context menu, the entry buttons and the routed views' clicks."""
         self.bot.tree.add_command(self.explain_menu)
-        self.bot.add_dynamic_items(OpenEntryButton)
+        self.bot.add_dynamic_items(OpenEntryButton, ViewRoute)
 
     async def cog_unload(self) -> None:
         """Remove what cog_load registered."""

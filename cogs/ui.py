@@ -184,7 +184,153 @@ class ListPageSource:
         return embed
 
 
-class Paginator(discord.ui.View):
+# The views this process still serves, by the token in their components' custom ids.
+LIVE_VIEWS: dict[str, RoutedView] = {}
+EXPIRED_VIEW = (
+    "These buttons are no longer active (they expired, or the bot restarted since), so nothing "
+    "was changed. Run the command again."
+)
+
+
+class ViewRoute(
+    discord.ui.DynamicItem[discord.ui.Item[Any]],
+    template=r"glossary:view:(?P<token>[0-9a-f]{8}):(?P<slot>[0-9]{1,2})",
+):
+    """Hands every click on a RoutedView to the live view, or says the view expired.
+
+    discord.py registers a view only after the message carrying it is sent, so a click racing
+    that registration would find no view and get no answer; a click from before a restart
+    would get none either. Routing by custom id answers every click exactly once.
+    """
+
+    def __init__(self, item: discord.ui.Item[Any], token: str, slot: int) -> None:
+        super().__init__(item)
+        self.token = token
+        self.slot = slot
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ViewRoute:
+        """Wrap the clicked component of the message."""
+        return cls(item, match["token"], int(match["slot"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        """Run the live view's component, or answer that it expired."""
+        view = LIVE_VIEWS.get(self.token)
+        try:
+            if view is None:
+                await edit_clicked(interaction, content=EXPIRED_VIEW, view=None)
+            else:
+                await view.route(interaction, self.slot)
+        except Exception as exc:
+            await report_error(interaction, exc)
+
+
+def picked(interaction: discord.Interaction) -> list[str]:
+    """Return the values a member chose in a select menu of a RoutedView."""
+    data: dict[str, Any] = dict(interaction.data or {})
+    values = data.get("values")
+    return [str(value) for value in values] if isinstance(values, list) else []
+
+
+class RoutedView(discord.ui.View):
+    """A view whose clicks arrive through ViewRoute and which greys out when it times out.
+
+    Subclasses add components as usual and check who may click in `allowed`.
+    """
+
+    # Replaces the message's text on timeout, when set.
+    timeout_content: str | None = None
+
+    def __init__(self, *, timeout: float) -> None:
+        super().__init__(timeout=timeout)
+        self.token = secrets.token_hex(4)
+        self.message: discord.InteractionMessage | discord.WebhookMessage | None = None
+        self._slots: list[discord.ui.Item[Any]] = []
+        for item in self.children:
+            self._claim(item)
+        LIVE_VIEWS[self.token] = self
+
+    def _claim(self, item: discord.ui.Item[Any]) -> None:
+        is_link = isinstance(item, discord.ui.Button) and item.url is not None
+        if isinstance(item, discord.ui.Button | discord.ui.Select) and not is_link:
+            item.custom_id = f"glossary:view:{self.token}:{len(self._slots)}"
+            self._slots.append(item)
+
+    def add_item(self, item: discord.ui.Item[Any]) -> RoutedView:
+        """Add a component whose clicks are routed back to this view."""
+        self._claim(item)
+        super().add_item(item)
+        return self
+
+    async def allowed(self, interaction: discord.Interaction) -> bool:
+        """Return whether this member may use the view (answering them when not)."""
+        return True
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Leave every click to ViewRoute, which answers each one exactly once."""
+        return False
+
+    async def route(self, interaction: discord.Interaction, slot: int) -> None:
+        """Run the component in `slot` for a click that ViewRoute received."""
+        if not self.is_finished() and 0 <= slot < len(self._slots):
+            item = self._slots[slot]
+            if not await self.allowed(interaction):
+                return
+            # The check may wait on the database; another click may have ended the view meanwhile.
+            if not self.is_finished():
+                try:
+                    await item.callback(interaction)
+                except Exception as exc:
+                    await self.on_error(interaction, exc, item)
+                return
+        await edit_clicked(interaction, content=EXPIRED_VIEW, view=None)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        """Answer the click with what went wrong."""
+        await report_error(interaction, error)
+
+    def stop(self) -> None:
+        """Stop serving clicks; later ones get the expired answer."""
+        LIVE_VIEWS.pop(self.token, None)
+        super().stop()
+
+    async def send(
+        self, interaction: discord.Interaction, *, ephemeral: bool = True, **message: Any
+    ) -> None:
+        """Answer the interaction with this view, answered before (deferred) or not."""
+        message.setdefault("allowed_mentions", NO_MENTIONS)
+        if message.get("file", ...) is None:
+            del message["file"]  # callers pass file=None for "no attachment"
+        if interaction.response.is_done():
+            self.message = await interaction.followup.send(
+                view=self, ephemeral=ephemeral, wait=True, **message
+            )
+        else:
+            await interaction.response.send_message(view=self, ephemeral=ephemeral, **message)
+            self.message = await interaction.original_response()
+
+    async def on_timeout(self) -> None:
+        """Disable every component so nobody clicks a dead view."""
+        LIVE_VIEWS.pop(self.token, None)
+        for item in self._slots:
+            if isinstance(item, discord.ui.Button | discord.ui.Select):
+                item.disabled = True
+        if self.message is None:
+            return
+        edit: dict[str, Any] = {"view": self}
+        if self.timeout_content is not None:
+            edit["content"] = self.timeout_content
+        try:
+            await self.message.edit(**edit)
+        except discord.HTTPException:
+            log.debug("Could not disable the components of an expired view", exc_info=True)
+
+
+class Paginator(RoutedView):
     """Previous/next buttons over a page source; only the invoker may turn pages."""
 
     def __init__(self, source: PageSource, *, owner_id: int, timeout: float = 180.0) -> None:
@@ -192,7 +338,6 @@ class Paginator(discord.ui.View):
         self.source = source
         self.owner_id = owner_id
         self.index = 0
-        self.message: discord.InteractionMessage | None = None
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -210,12 +355,9 @@ class Paginator(discord.ui.View):
             )
             self.stop()
             return
-        await interaction.response.send_message(
-            embed=embed, view=self, ephemeral=ephemeral, allowed_mentions=NO_MENTIONS
-        )
-        self.message = await interaction.original_response()
+        await self.send(interaction, embed=embed, ephemeral=ephemeral)
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+    async def allowed(self, interaction: discord.Interaction) -> bool:
         """Let only the member who opened the list turn its pages."""
         if interaction.user.id == self.owner_id:
             return True
@@ -223,23 +365,6 @@ class Paginator(discord.ui.View):
             interaction, "Only the member who opened this list can turn its pages."
         )
         return False
-
-    async def on_timeout(self) -> None:
-        """Disable the buttons so nobody clicks a dead view."""
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        if self.message is not None:
-            try:
-                await self.message.edit(view=self)
-            except discord.HTTPException:
-                log.debug("Could not disable paginator buttons", exc_info=True)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        """Answer the click with what went wrong."""
-        await report_error(interaction, error)
 
     async def _show(self, interaction: discord.Interaction, index: int) -> None:
         self.index = max(0, min(index, self.source.page_count - 1))
@@ -281,49 +406,10 @@ class Paginator(discord.ui.View):
         await self._show(interaction, self.source.page_count - 1)
 
 
-# Tokens of the confirmation prompts this process still has open.
-LIVE_PROMPTS: set[str] = set()
-EXPIRED_PROMPT = (
-    "This prompt is no longer active (it expired, or the bot restarted since), so nothing was "
-    "changed. Run the command again."
-)
-
-
-class ExpiredPromptButton(
-    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
-    template=r"glossary:prompt:(?P<token>[0-9a-f]{8}):(?P<choice>yes|no)",
-):
-    """Answers a click on a confirmation prompt that no live view holds any more."""
-
-    def __init__(self, token: str, choice: str) -> None:
-        super().__init__(
-            discord.ui.Button(label=choice, custom_id=f"glossary:prompt:{token}:{choice}")
-        )
-        self.token = token
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction,
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> ExpiredPromptButton:
-        """Rebuild the button from its custom id."""
-        return cls(match["token"], match["choice"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        """Say that nothing happened, unless the live prompt is answering this click itself."""
-        if self.token in LIVE_PROMPTS:
-            return
-        try:
-            await edit_clicked(interaction, content=EXPIRED_PROMPT, embeds=[], view=None)
-        except Exception as exc:
-            await report_error(interaction, exc)
-
-
-class ConfirmView(discord.ui.View):
+class ConfirmView(RoutedView):
     """Confirm / Cancel buttons for one member; runs `on_confirm` once."""
+
+    timeout_content = "Timed out; nothing was changed."
 
     def __init__(
         self,
@@ -339,42 +425,13 @@ class ConfirmView(discord.ui.View):
         self.on_confirm = on_confirm
         self.check = check
         self.confirm.label = confirm_label
-        # Custom ids a restarted bot still recognises, to answer a click on an old prompt.
-        self.token = secrets.token_hex(4)
-        self.confirm.custom_id = f"glossary:prompt:{self.token}:yes"
-        self.cancel.custom_id = f"glossary:prompt:{self.token}:no"
-        LIVE_PROMPTS.add(self.token)
-        self.message: discord.InteractionMessage | None = None
 
-    def stop(self) -> None:
-        """Stop listening; a later click gets the expired-prompt answer."""
-        LIVE_PROMPTS.discard(self.token)
-        super().stop()
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        """Let only the member who asked confirm, and re-check their permission server-side."""
+    async def allowed(self, interaction: discord.Interaction) -> bool:
+        """Let only the member who asked confirm, while they still may."""
         if interaction.user.id != self.owner_id:
             await send_ephemeral(interaction, "Only the member who started this can confirm it.")
             return False
         return self.check is None or await self.check(interaction)
-
-    async def on_timeout(self) -> None:
-        """Disable the buttons when nobody answered."""
-        LIVE_PROMPTS.discard(self.token)
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        if self.message is not None:
-            try:
-                await self.message.edit(content="Timed out; nothing was changed.", view=self)
-            except discord.HTTPException:
-                log.debug("Could not disable confirmation buttons", exc_info=True)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        """Answer the click with what went wrong."""
-        await report_error(interaction, error)
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
     async def confirm(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.client import GlossaryBot
 from cogs.admin.cog import GlossaryAdmin
-from cogs.ui import ExpiredPromptButton
+from cogs.ui import ViewRoute
 
 
 async def setup(bot: GlossaryBot) -> None:
@@ -12,4 +12,4 @@ async def setup(bot: GlossaryBot) -> None:
     cog = GlossaryAdmin(bot)
     await bot.add_cog(cog)
     bot.claim_for_home(cog.admin)
-    bot.add_dynamic_items(ExpiredPromptButton)
+    bot.add_dynamic_items(ViewRoute)

@@ -315,13 +315,10 @@ class GlossaryAdmin(commands.Cog):
         view = ConfirmView(
             interaction.user.id, run, check=require_moderator, confirm_label="Delete"
         )
-        await interaction.response.send_message(
-            f"Delete **{entry.term}** (`{entry.key}`)? Members will no longer find it.",
-            view=view,
-            ephemeral=True,
-            allowed_mentions=NO_MENTIONS,
+        await view.send(
+            interaction,
+            content=f"Delete **{entry.term}** (`{entry.key}`)? Members will no longer find it.",
         )
-        view.message = await interaction.original_response()
 
     @admin.command(name="restore", description="Bring back a deleted entry")
     @app_commands.describe(term="The deleted entry")
@@ -478,9 +475,7 @@ class GlossaryAdmin(commands.Cog):
             await send_ephemeral(interaction, embed=embed)
             await send_learned_aliases(interaction)
             return
-        await send_ephemeral(
-            interaction, embed=embed, view=MissingView(interaction.user.id, misses)
-        )
+        await MissingView(interaction.user.id, misses).send(interaction, embed=embed)
         await send_learned_aliases(interaction)
 
     @admin.command(name="stats", description="Most used entries, lookups per day and misses")

@@ -8,7 +8,6 @@ from typing import Any
 
 import discord
 
-from bot.client import send_ephemeral
 from bot.glossary.diff import format_diff
 from bot.glossary.service import Actor
 from bot.glossary.text import clip
@@ -70,11 +69,7 @@ async def confirm_or_run(
     view = ConfirmView(
         interaction.user.id, run, check=require_moderator, confirm_label="Save anyway"
     )
-    answered_before = interaction.response.is_done()
-    await send_ephemeral(interaction, clip("\n".join(lines), 1900), view=view, file=attachment)
-    if not answered_before:
-        # Lets the view disable its buttons when nobody answers in time.
-        view.message = await interaction.original_response()
+    await view.send(interaction, content=clip("\n".join(lines), 1900), file=attachment)
 
 
 async def audit(

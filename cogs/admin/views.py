@@ -9,7 +9,7 @@ from typing import Any
 import discord
 
 from bot import limits
-from bot.client import GlossaryBot, report_error, send_ephemeral
+from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary.diff import describe_revision, format_diff
 from bot.glossary.forms import (
     parse_when,
@@ -23,9 +23,11 @@ from cogs.admin.replies import audit
 from cogs.permissions import bot_of, require_moderator
 from cogs.ui import (
     Paginator,
+    RoutedView,
     deferred_if_slow,
     edit_clicked,
     member_text,
+    picked,
 )
 
 log = logging.getLogger(__name__)
@@ -58,23 +60,17 @@ def missing_embed(misses: Sequence[tuple[str, int]]) -> discord.Embed:
     return embed
 
 
-class ModeratorListView(discord.ui.View):
+class ModeratorListView(RoutedView):
     """A list only the moderator who opened it may use; errors answer the click."""
 
     owner_id: int
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+    async def allowed(self, interaction: discord.Interaction) -> bool:
         """Let only the moderator who opened the list use it."""
         if interaction.user.id != self.owner_id:
             await send_ephemeral(interaction, "Only the moderator who opened this list can use it.")
             return False
         return await require_moderator(interaction)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        """Answer the click with what went wrong."""
-        await report_error(interaction, error)
 
 
 class MissingView(ModeratorListView):
@@ -121,9 +117,12 @@ class MissingView(ModeratorListView):
 
     async def on_pick(self, interaction: discord.Interaction) -> None:
         """Remember the chosen lookup."""
-        self.selected = int(self.pick.values[0])
-        for option in self.pick.options:
-            option.default = option.value == self.pick.values[0]
+        choice = picked(interaction)
+        # Anything but one of the menu's own values is not what Discord sends; keep the choice.
+        if len(choice) == 1 and choice[0] in {option.value for option in self.pick.options}:
+            self.selected = int(choice[0])
+            for option in self.pick.options:
+                option.default = option.value == choice[0]
         await interaction.response.edit_message(view=self)
 
     async def on_add_entry(self, interaction: discord.Interaction) -> None:
@@ -153,6 +152,8 @@ class MissingView(ModeratorListView):
         misses = await bot.service.top_misses(limits.CHOICES)
         self.stop()
         view = MissingView(self.owner_id, misses, self.selected) if misses else None
+        if view is not None:
+            view.message = self.message  # the same message, greyed out when the new view expires
         await edit_clicked(
             interaction,
             content=f"Dismissed '{member_text(self.query, 80)}'.",
@@ -233,10 +234,8 @@ async def send_learned_aliases(interaction: discord.Interaction) -> None:
     bot = bot_of(interaction)
     pairs = await bot.service.learned_aliases(LEARNED_SHOWN)
     if pairs:
-        await send_ephemeral(
-            interaction,
-            embed=learned_embed(bot, pairs),
-            view=LearnedAliasView(interaction.user.id, pairs),
+        await LearnedAliasView(interaction.user.id, pairs).send(
+            interaction, embed=learned_embed(bot, pairs)
         )
 
 
@@ -256,9 +255,9 @@ def revision_field(revision: Revision, previous: Revision | None) -> tuple[str, 
 class ModeratorPaginator(Paginator):
     """A paginator over moderator-only pages: each click re-checks the permission."""
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+    async def allowed(self, interaction: discord.Interaction) -> bool:
         """Let only the member who opened the list turn pages, while still a moderator."""
-        return await super().interaction_check(interaction) and await require_moderator(interaction)
+        return await super().allowed(interaction) and await require_moderator(interaction)
 
 
 class HistoryPageSource:

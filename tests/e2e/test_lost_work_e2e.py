@@ -230,6 +230,25 @@ async def test_a_confirmation_from_before_a_restart_is_answered_and_changes_noth
     assert db_rows(db_path, "SELECT deleted_at FROM entries WHERE key = 'kaggle'") == [(None,)]
 
 
+async def test_a_page_button_from_before_a_restart_says_the_list_expired(
+    fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
+) -> None:
+    process = await start_bot(bot_process, db_path)
+    asked, first = await slash(fake_discord, "glossary list", user_id=MEMBER_USER_ID)
+    listed = fake_discord.original_message(asked["id"])
+    assert listed is not None and "Page 1/" in embeds_text(first["data"])
+    await process.terminate()
+    await start_bot(bot_process, db_path)
+    click = fake_discord.component_interaction(
+        button_id(listed, "›"), listed, user_id=MEMBER_USER_ID
+    )
+    answer = (await fake_discord.invoke(click)).json
+    assert "no longer active" in answer["data"]["content"]
+    shown = fake_discord.messages[int(listed["id"])]
+    assert not shown["components"]  # the dead buttons are gone
+    assert "Page 1/" in embeds_text(shown)  # the page stays readable
+
+
 async def test_a_live_confirmation_is_answered_once(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
 ) -> None:
