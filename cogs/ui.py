@@ -7,6 +7,7 @@ import contextlib
 import logging
 import re
 import secrets
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -184,8 +185,9 @@ class ListPageSource:
         return embed
 
 
-# The views this process still serves, by the token in their components' custom ids.
-LIVE_VIEWS: dict[str, RoutedView] = {}
+# The views this process still serves, by the token in their components' custom ids; weak, so
+# a view that was never sent (its send failed) or that discord.py let go of is not kept.
+LIVE_VIEWS: weakref.WeakValueDictionary[str, RoutedView] = weakref.WeakValueDictionary()
 EXPIRED_VIEW = (
     "These buttons are no longer active (they expired, or the bot restarted since), so nothing "
     "was changed. Run the command again."

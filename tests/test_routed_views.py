@@ -7,6 +7,7 @@ answer. Discord's side is spec_set mocks (see tests/test_interactions.py).
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import discord
@@ -125,3 +126,12 @@ async def test_a_menu_choice_is_read_from_the_click_and_forged_values_are_ignore
 
 async def _never(clicked: discord.Interaction) -> None:
     raise AssertionError("the action must not run")
+
+
+async def test_a_view_nobody_holds_is_not_kept() -> None:
+    view = ConfirmView(1, _never)
+    token = view.token
+    assert token in LIVE_VIEWS
+    del view
+    gc.collect()
+    assert token not in LIVE_VIEWS
