@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from bot.glossary.blocks import kind_of
 from bot.glossary.models import Block, Entry
+from bot.glossary.summary import new_summary
 
 # Largest summary + body markdown (see markdown_size) that bot.render always fits into one
 # message: 6000 minus the term, the notice, the shortest footer and field-name overhead.
@@ -25,7 +26,9 @@ def markdown_size(entry: Entry) -> int:
 
 def entry_text(entry: Entry, *, related_terms: dict[str, str] | None = None) -> str:
     """Return an entry as readable plain text: term, summary, body, aliases, related, links."""
-    sections = [f"{entry.term}\n{entry.summary}"]
+    # As in Discord, the summary keeps only what the body does not already say.
+    summary = new_summary(entry)
+    sections = [f"{entry.term}\n{summary}" if summary else entry.term]
     sections.extend("\n".join(kind_of(block).text_lines(block)) for block in entry.body)
     footer: list[str] = []
     if entry.aliases:
