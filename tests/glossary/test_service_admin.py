@@ -519,6 +519,19 @@ async def test_stats_helpers_summarise_lookups(tmp_path: Path) -> None:
         await svc.close()
 
 
+async def test_a_miss_the_glossary_answers_by_now_leaves_the_queue(
+    service: GlossaryService,
+) -> None:
+    await service.define("zorblax")
+    await service.define("zorblax")
+    await service.define("qwimble")
+    assert [query for query, _ in await service.top_misses(5)] == ["zorblax", "qwimble"]
+    # Added without dismissing the miss, as a form submitted after a restart or an import does.
+    await service.create(entry("zorblax", "Zorblax"), ALICE)
+    assert [query for query, _ in await service.top_misses(5)] == ["qwimble"]
+    assert [query for query, _ in (await service.usage(days=14, top=5)).top_misses] == ["qwimble"]
+
+
 def test_stats_bars_and_empty_cases() -> None:
     assert stats.bar(0, 10, 4) == "····"
     assert stats.bar(1, 100, 4) == "█···"
