@@ -18,8 +18,8 @@ from bot import exitcodes
 from bot.config import DEFAULT_DB_PATH, ConfigError, Settings, load_dotenv_file, load_settings
 from bot.glossary.matcher import Hit, LookupResult
 from bot.glossary.models import GlossaryError, ValidationError
-from bot.glossary.service import CLI_ACTOR, GlossaryService
 from bot.glossary.yamlio import MAX_CLI_DOCUMENT_BYTES
+from bot.services.glossary import CLI_ACTOR, GlossaryService
 from bot.storage.db import StoreError, is_glossary_database, os_cause
 from bot.storage.migrations import MigrationError, SchemaTooNew
 from bot.storage.repository import ImportPlan

@@ -16,8 +16,8 @@ from discord.ext import commands, tasks
 from bot.command_mentions import CommandMentions
 from bot.config import Settings
 from bot.glossary.models import GlossaryError
-from bot.glossary.service import GlossaryService
 from bot.home import ADOPTED_META, HomeGuilds, configured_home, resolve_home
+from bot.services.glossary import GlossaryService
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from discord import app_commands
 
 from bot.client import EXTENSIONS, GlossaryBot
 from bot.config import load_settings
-from bot.glossary.service import GlossaryService
 from bot.home import HomeGuilds
+from bot.services.glossary import GlossaryService
 
 HOME = discord.Object(1000)
 

@@ -17,9 +17,9 @@ from bot.glossary import stats
 from bot.glossary.diff import diff_entries
 from bot.glossary.forms import form_defaults, new_names_probe, parse_form_custom_id
 from bot.glossary.models import CATEGORIES, Entry, GlossaryError, NotFound
-from bot.glossary.service import ImportPlan
 from bot.glossary.text import clip, normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
+from bot.services.glossary import ImportPlan
 from bot.wording import counted
 from cogs.admin.flows import add_alias_flow, find_live
 from cogs.admin.forms import (

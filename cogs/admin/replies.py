@@ -10,8 +10,8 @@ import discord
 
 from bot.client import send_ephemeral
 from bot.glossary.diff import format_diff
-from bot.glossary.service import Actor
 from bot.glossary.text import clip
+from bot.services.glossary import Actor
 from cogs.permissions import bot_of, require_moderator
 from cogs.ui import (
     NO_MENTIONS,

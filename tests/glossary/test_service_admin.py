@@ -28,8 +28,8 @@ from bot.glossary.models import (
     ValidationError,
 )
 from bot.glossary.schema import ENTRY_TEXT_MAX
-from bot.glossary.service import Actor, GlossaryService
 from bot.glossary.text import normalize
+from bot.services.glossary import Actor, GlossaryService
 from bot.storage.repository import Repository, StaleImport
 from cogs.admin.cog import plan_embed
 from cogs.admin.flows import check_preview

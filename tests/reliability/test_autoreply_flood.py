@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bot.glossary.autoreply import AutoReplySettings, Cooldowns, decide
-from bot.glossary.service import GlossaryService
+from bot.services.glossary import GlossaryService
 from tests.reliability.conftest import record_figure, rss_kib
 
 MESSAGES = 100_000

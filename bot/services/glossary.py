@@ -19,9 +19,9 @@ from bot.glossary.detect import Detector, Mode
 from bot.glossary.learning import PendingMisses
 from bot.glossary.matcher import Hit, LookupResult, Matcher
 from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
-from bot.glossary.server_settings import ServerSettings
 from bot.glossary.text import normalize
 from bot.glossary.usage import UsageBuffer
+from bot.services.server_settings import ServerSettings
 from bot.storage.repository import ImportPlan, Repository
 from bot.storage.usage import LearnedName
 
