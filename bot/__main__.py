@@ -19,10 +19,9 @@ from bot.config import DEFAULT_DB_PATH, ConfigError, Settings, load_dotenv_file,
 from bot.glossary.matcher import Hit, LookupResult
 from bot.glossary.models import GlossaryError, ValidationError
 from bot.glossary.yamlio import MAX_CLI_DOCUMENT_BYTES
-from bot.services.glossary import CLI_ACTOR, GlossaryService
+from bot.services.glossary import CLI_ACTOR, GlossaryService, ImportPlan
 from bot.storage.db import StoreError, is_glossary_database, os_cause
 from bot.storage.migrations import MigrationError, SchemaTooNew
-from bot.storage.repository import ImportPlan
 from bot.wording import counted, was
 
 log = logging.getLogger(__name__)
