@@ -14,7 +14,7 @@ from rapidfuzz import fuzz, process
 
 from bot.gcpause import paused_gc
 from bot.glossary import codec, schema, yamlio
-from bot.glossary.autoreply import Cooldowns
+from bot.glossary.cooldowns import Cooldowns
 from bot.glossary.detect import Detector, Mode
 from bot.glossary.learning import PendingMisses
 from bot.glossary.matcher import Hit, LookupResult, Matcher
