@@ -19,6 +19,7 @@ from bot.config import DEFAULT_DB_PATH, ConfigError, Settings, load_dotenv_file,
 from bot.glossary.matcher import Hit, LookupResult
 from bot.glossary.models import GlossaryError, ValidationError
 from bot.glossary.yamlio import MAX_CLI_DOCUMENT_BYTES
+from bot.refusals import describe
 from bot.services.glossary import CLI_ACTOR, GlossaryService, ImportPlan
 from bot.storage.db import StoreError, is_glossary_database, os_cause
 from bot.storage.migrations import MigrationError, SchemaTooNew
@@ -236,7 +237,8 @@ def _confirm_removal(plan: ImportPlan, args: argparse.Namespace) -> bool:
 
 def _import_problems(path: str, error: ValidationError) -> str:
     """Return a refused import's problems: the cause first, each problem once."""
-    problems = error.problems or [error.message]
+    message, problems = describe(error)
+    problems = problems or [message]
     if len(problems) == 1:
         return f"error: {path} was not imported: {problems[0]}\n"
     listed = "".join(f"  - {problem}\n" for problem in problems)
@@ -414,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(exc.message, exc.problems)
         return exitcodes.DATABASE
     except GlossaryError as exc:
-        _report(exc.message, exc.problems)
+        _report(*describe(exc))
         return exitcodes.BAD_INPUT
     except BrokenPipeError:
         # The reader of our stdout went away (e.g. `| head`); that is not an error.
