@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_import_data import document, word
 from bot.glossary.models import Entry
-from bot.glossary.service import CLI_ACTOR, GlossaryService
 from bot.glossary.yamlio import MAX_CLI_DOCUMENT_BYTES, load_document
+from bot.services.glossary import CLI_ACTOR, GlossaryService
 from bot.storage.repository import Repository, _ImportRows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -303,7 +303,7 @@ def part_rss(workdir: Path, count: int = 50_000) -> None:
         asyncio.run(_fill(db, count))
     script = (
         "import asyncio, resource, sys\n"
-        "from bot.glossary.service import GlossaryService\n"
+        "from bot.services.glossary import GlossaryService\n"
         "from bot.storage.repository import Repository\n"
         "async def main():\n"
         "    s = GlossaryService(await Repository.open(sys.argv[1])); await s.refresh()\n"

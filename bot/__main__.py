@@ -18,11 +18,11 @@ from bot import exitcodes
 from bot.config import DEFAULT_DB_PATH, ConfigError, Settings, load_dotenv_file, load_settings
 from bot.glossary.matcher import Hit, LookupResult
 from bot.glossary.models import GlossaryError, ValidationError
-from bot.glossary.service import CLI_ACTOR, GlossaryService
 from bot.glossary.yamlio import MAX_CLI_DOCUMENT_BYTES
+from bot.refusals import describe
+from bot.services.glossary import CLI_ACTOR, GlossaryService, ImportPlan
 from bot.storage.db import StoreError, is_glossary_database, os_cause
 from bot.storage.migrations import MigrationError, SchemaTooNew
-from bot.storage.repository import ImportPlan
 from bot.wording import counted, was
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,8 @@ def _confirm_removal(plan: ImportPlan, args: argparse.Namespace) -> bool:
 
 def _import_problems(path: str, error: ValidationError) -> str:
     """Return a refused import's problems: the cause first, each problem once."""
-    problems = error.problems or [error.message]
+    message, problems = describe(error)
+    problems = problems or [message]
     if len(problems) == 1:
         return f"error: {path} was not imported: {problems[0]}\n"
     listed = "".join(f"  - {problem}\n" for problem in problems)
@@ -415,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(exc.message, exc.problems)
         return exitcodes.DATABASE
     except GlossaryError as exc:
-        _report(exc.message, exc.problems)
+        _report(*describe(exc))
         return exitcodes.BAD_INPUT
     except BrokenPipeError:
         # The reader of our stdout went away (e.g. `| head`); that is not an error.

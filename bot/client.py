@@ -16,8 +16,9 @@ from discord.ext import commands, tasks
 from bot.command_mentions import CommandMentions
 from bot.config import Settings
 from bot.glossary.models import GlossaryError
-from bot.glossary.service import GlossaryService
 from bot.home import ADOPTED_META, HomeGuilds, configured_home, resolve_home
+from bot.refusals import describe
+from bot.services.glossary import GlossaryService
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,10 @@ async def send_ephemeral(
 
 def user_message(error: GlossaryError) -> str:
     """Return a domain error as one Discord message, listing its problems."""
-    lines = [error.message, *(f"- {problem}" for problem in error.problems[:15])]
-    if len(error.problems) > 15:
-        lines.append(f"...and {len(error.problems) - 15} more")
+    message, problems = describe(error)
+    lines = [message, *(f"- {problem}" for problem in problems[:15])]
+    if len(problems) > 15:
+        lines.append(f"...and {len(problems) - 15} more")
     return "\n".join(lines)[:1900]
 
 

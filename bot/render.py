@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from bot.glossary.models import CATEGORIES, Entry
+from bot.glossary.models import CATEGORIES, Entry, Snippet
 from bot.glossary.plaintext import body_markdown_parts
 from bot.glossary.summary import new_summary
 from bot.glossary.text import normalize
@@ -254,6 +254,17 @@ def summary_embed(entry: Entry, *, hint: str = "") -> discord.Embed:
         description=_clip(description, DESCRIPTION_MAX),
         colour=colour,
     )
+
+
+def snippet_markdown(snippet: Snippet) -> str:
+    """Return a search snippet with the words the search matched in bold."""
+    parts: list[str] = []
+    done = 0
+    for start, end in snippet.matches:
+        parts += [snippet.text[done:start], "**", snippet.text[start:end], "**"]
+        done = end
+    parts.append(snippet.text[done:])
+    return "".join(parts)
 
 
 def embeds_size(embeds: Sequence[discord.Embed]) -> int:

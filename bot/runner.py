@@ -20,6 +20,7 @@ from bot import exitcodes
 from bot.client import GlossaryBot
 from bot.config import ConfigError, Settings
 from bot.glossary.models import GlossaryError
+from bot.refusals import describe
 from bot.storage.db import os_cause
 
 log = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ def run_bot(settings: Settings) -> int:
         raise
     except GlossaryError as exc:
         # The database cannot be used (not this bot's, corrupt, unreadable): one line, no retry.
-        log.error("Cannot start: %s", exc.message)
+        log.error("Cannot start: %s", describe(exc)[0])
         return exitcodes.DATABASE
     except sqlite3.Error as exc:
         # Busy, locked or out of disk space: may pass, so a service manager may try again.

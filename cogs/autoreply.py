@@ -15,14 +15,14 @@ from discord.ext import commands
 
 from bot import limits
 from bot.client import GlossaryBot, report_error, send_ephemeral
-from bot.glossary.autoreply import (
-    MAX_COOLDOWN_SECONDS,
-    MAX_ENTRIES_PER_REPLY,
-    MAX_USER_COOLDOWN_SECONDS,
+from bot.glossary.autoreply import MAX_ENTRIES_PER_REPLY, decide
+from bot.glossary.autoreply_settings import (
+    CHANNEL_COOLDOWN,
+    MEMBER_COOLDOWN,
+    MODE,
     AutoReplySettings,
-    Cooldowns,
-    decide,
 )
+from bot.glossary.cooldowns import Cooldowns
 from bot.glossary.models import Entry, GlossaryError, NotFound
 from bot.glossary.text import clip
 from bot.render import TOTAL_MAX, embeds_size, summary_embed
@@ -36,11 +36,6 @@ FORBIDDEN_BACKOFF = 3600.0
 DISMISS_REFUSAL = (
     "Only the member who asked, or someone who may manage messages here, can dismiss this answer."
 )
-MODE_DESCRIPTIONS = {
-    "question": "answer questions such as 'what is colab?'",
-    "mention": "explain every glossary term mentioned in chat",
-    "off": "never reply on my own",
-}
 
 
 def hint_for(entry: Entry, define: str = "/define") -> str:
@@ -191,7 +186,7 @@ class AutoReply(commands.Cog):
         """Return the settings as an embed for moderators."""
         embed = discord.Embed(title="Automatic replies")
         embed.add_field(
-            name="Mode", value=f"{settings.mode} - {MODE_DESCRIPTIONS[settings.mode]}", inline=False
+            name="Mode", value=f"{settings.mode} - {MODE.choices[settings.mode]}", inline=False
         )
         embed.add_field(
             name="Cooldowns",
@@ -238,7 +233,7 @@ class AutoReply(commands.Cog):
     @app_commands.choices(
         mode=[
             app_commands.Choice(name=f"{name} - {text}", value=name)
-            for name, text in MODE_DESCRIPTIONS.items()
+            for name, text in MODE.choices.items()
         ]
     )
     async def mode(self, interaction: discord.Interaction, mode: str) -> None:
@@ -248,7 +243,7 @@ class AutoReply(commands.Cog):
         )
         await send_ephemeral(
             interaction,
-            f"Automatic replies: **{settings.mode}** ({MODE_DESCRIPTIONS[settings.mode]}).",
+            f"Automatic replies: **{settings.mode}** ({MODE.choices[settings.mode]}).",
         )
 
     @autoreply.command(
@@ -261,8 +256,8 @@ class AutoReply(commands.Cog):
     async def cooldown(
         self,
         interaction: discord.Interaction,
-        seconds: app_commands.Range[int, 0, MAX_COOLDOWN_SECONDS],
-        member_seconds: app_commands.Range[int, 0, MAX_USER_COOLDOWN_SECONDS] | None = None,
+        seconds: app_commands.Range[int, 0, CHANNEL_COOLDOWN.most],
+        member_seconds: app_commands.Range[int, 0, MEMBER_COOLDOWN.most] | None = None,
     ) -> None:
         """Set the per-channel and per-member cooldowns."""
         settings = await self.update(

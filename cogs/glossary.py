@@ -13,7 +13,7 @@ from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary.matcher import LookupResult
 from bot.glossary.models import CATEGORIES, Entry
 from bot.glossary.text import clip
-from bot.render import summary_embed
+from bot.render import snippet_markdown, summary_embed
 from bot.wording import counted
 from cogs.ui import (
     NO_MENTIONS,
@@ -72,7 +72,7 @@ class SearchPageSource:
         for entry, snippet in found:
             embed.add_field(
                 name=clip(entry.term, limits.EMBED_FIELD_NAME),
-                value=clip(snippet or entry.summary, limits.EMBED_FIELD_VALUE),
+                value=clip(snippet_markdown(snippet) or entry.summary, limits.EMBED_FIELD_VALUE),
                 inline=False,
             )
         embed.set_footer(

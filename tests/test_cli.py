@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.glossary.service import GlossaryService
+from bot.services.glossary import GlossaryService
 
 ROOT = Path(__file__).resolve().parents[1]
 

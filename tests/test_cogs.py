@@ -10,8 +10,9 @@ from discord import app_commands
 
 from bot.client import EXTENSIONS, GlossaryBot
 from bot.config import load_settings
-from bot.glossary.service import GlossaryService
+from bot.glossary.autoreply_settings import CHANNEL_COOLDOWN, MEMBER_COOLDOWN, MODE
 from bot.home import HomeGuilds
+from bot.services.glossary import GlossaryService
 
 HOME = discord.Object(1000)
 
@@ -96,5 +97,24 @@ async def test_admin_group_exists_only_in_home_servers_and_is_hidden_from_member
         assert autoreply.guild_only
         assert autoreply.default_permissions is not None
         assert autoreply.default_permissions.manage_guild
+    finally:
+        await bot.close()
+
+
+async def test_autoreply_options_follow_the_setting_rules(tmp_path: Path) -> None:
+    bot = await loaded_bot(tmp_path)
+    try:
+        group = bot.tree.get_command("autoreply")
+        assert isinstance(group, app_commands.Group)
+        cooldown = group.get_command("cooldown")
+        mode = group.get_command("mode")
+        assert isinstance(cooldown, app_commands.Command)
+        assert isinstance(mode, app_commands.Command)
+        ranges = {param.name: (param.min_value, param.max_value) for param in cooldown.parameters}
+        assert ranges == {
+            "seconds": (0, CHANNEL_COOLDOWN.most),
+            "member_seconds": (0, MEMBER_COOLDOWN.most),
+        }
+        assert [choice.value for choice in mode.parameters[0].choices] == list(MODE.choices)
     finally:
         await bot.close()

@@ -8,8 +8,8 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.glossary.models import ValidationError
-from bot.glossary.service import CLI_ACTOR, GlossaryService
 from bot.home import UNRESOLVED, configured_home, resolve_home
+from bot.services.glossary import CLI_ACTOR, GlossaryService
 
 
 def test_home_guild_ids_win_over_the_dev_guild() -> None:

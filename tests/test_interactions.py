@@ -22,9 +22,9 @@ from discord import app_commands
 from bot.client import STALE_COMMAND, STORE_REFUSED, GlossaryBot, report_error, send_ephemeral
 from bot.config import load_settings
 from bot.glossary.models import GlossaryError
-from bot.glossary.server_settings import MOD_ROLES_SETTING
-from bot.glossary.service import GlossaryService
 from bot.home import HomeGuilds
+from bot.services.glossary import GlossaryService
+from bot.services.server_settings import MOD_ROLES_SETTING
 from cogs.permissions import REFUSAL, is_moderator, moderator_check
 
 GUILD_ID = 1200000000000000001

@@ -22,6 +22,7 @@ from bot.glossary.models import (
     Note,
     Paragraph,
     ProsCons,
+    Snippet,
     Steps,
 )
 from bot.glossary.plaintext import MARKDOWN_BUDGET, entry_text, markdown_size
@@ -220,6 +221,19 @@ def test_footer_leaves_out_aliases_that_only_differ_in_spelling() -> None:
 def test_footer_date(updated_at: str | None, footer: str | None) -> None:
     [embed] = render.entry_embeds(Entry(key="k", term="K", summary="S.", updated_at=updated_at))
     assert embed.footer.text == footer
+
+
+@pytest.mark.parametrize(
+    ("snippet", "markdown"),
+    [
+        (Snippet("…the pitch of a voice", ((5, 10),)), "…the **pitch** of a voice"),
+        (Snippet("pitch and pitch", ((0, 5), (10, 15))), "**pitch** and **pitch**"),
+        (Snippet("no match"), "no match"),
+        (Snippet(""), ""),
+    ],
+)
+def test_search_snippet_shows_the_matched_words_in_bold(snippet: Snippet, markdown: str) -> None:
+    assert render.snippet_markdown(snippet) == markdown
 
 
 def _description(summary: str, *body: Block) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -123,7 +123,10 @@ class Revision:
 
 
 class GlossaryError(Exception):
-    """A domain error whose message is safe to show to the user as is."""
+    """A domain error whose message is safe to show to the user as is.
+
+    The store's errors below carry facts instead of sentences: `bot.refusals` words them.
+    """
 
     def __init__(self, message: str, *, problems: list[str] | None = None) -> None:
         super().__init__(message)
@@ -141,3 +144,89 @@ class Conflict(GlossaryError):
 
 class ValidationError(GlossaryError):
     """Input that breaks the schema or Discord's limits; `problems` lists each one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A stretch of an entry's text around the words a full-text search matched."""
+
+    text: str
+    matches: tuple[tuple[int, int], ...] = ()  # (start, end) of each matched word in `text`
+
+
+# The store's errors: which entry, which version, which name. -------------------------------
+
+
+class EntryMissing(NotFound):
+    """No entry has this key (a live one, where the change needs it live)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no entry {key!r}")
+        self.key = key
+
+
+class RevisionMissing(NotFound):
+    """An entry has no such revision, or the revision holds no content to go back to."""
+
+    def __init__(self, key: str, revision_id: int, *, empty: bool = False) -> None:
+        super().__init__(f"revision {revision_id} of {key!r}: {'empty' if empty else 'none'}")
+        self.key = key
+        self.revision_id = revision_id
+        self.empty = empty
+
+
+class KeyTaken(Conflict):
+    """An entry, live or deleted, already has the key a new entry asks for."""
+
+    def __init__(self, key: str, *, deleted: bool) -> None:
+        super().__init__(f"key {key!r} taken by a {'deleted' if deleted else 'live'} entry")
+        self.key = key
+        self.deleted = deleted
+
+
+class NameTaken(Conflict):
+    """A name is, once normalised, already a name of another entry."""
+
+    def __init__(self, name: str, holder_key: str, holder_term: str) -> None:
+        super().__init__(f"name {name!r} taken by entry {holder_key!r}")
+        self.name = name
+        self.holder_key = holder_key
+        self.holder_term = holder_term
+
+
+class VersionMoved(Conflict):
+    """The entry changed after the caller read it: its version is no longer the one they had."""
+
+    def __init__(
+        self, key: str, expected: int, current: int, changed_by: str | None, changed_at: str
+    ) -> None:
+        super().__init__(f"entry {key!r} is at v{current}, not v{expected}")
+        self.key = key
+        self.expected = expected
+        self.current = current
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+
+
+class NotDeleted(Conflict):
+    """Only a deleted entry can be restored."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"entry {key!r} is not deleted")
+        self.key = key
+
+
+class StaleImport(Conflict):
+    """Entries changed (or appeared, or went) after an import plan was made."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = sorted(keys)
+        super().__init__(f"{len(self.keys)} entries changed since the plan")
+
+
+class DuplicateKeys(ValidationError):
+    """Entries written together share a key."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self.keys = sorted(keys)
+        super().__init__(f"duplicate keys {self.keys}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -18,7 +19,19 @@ from typing import Any
 
 from bot.gcpause import paused_gc
 from bot.glossary.codec import entry_from_dict, entry_to_dict
-from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
+from bot.glossary.models import (
+    DuplicateKeys,
+    Entry,
+    EntryMissing,
+    KeyTaken,
+    NameTaken,
+    NotDeleted,
+    Revision,
+    RevisionMissing,
+    Snippet,
+    StaleImport,
+    VersionMoved,
+)
 from bot.glossary.text import normalize
 from bot.storage.base import utc_now
 from bot.storage.db import open_database
@@ -63,22 +76,6 @@ class ImportPlan:
     entries: list[Entry] = field(default_factory=list, repr=False, compare=False)
     versions: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     warnings: list[str] = field(default_factory=list, compare=False)
-
-
-class StaleImport(Conflict):
-    """Entries changed (or appeared, or went) after an import plan was made."""
-
-    SHOWN = 10
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self.keys = sorted(keys)
-        shown = ", ".join(self.keys[: self.SHOWN])
-        if len(self.keys) > self.SHOWN:
-            shown += f" and {len(self.keys) - self.SHOWN} more"
-        super().__init__(
-            f"The glossary changed since the dry run ({shown}); nothing was imported. "
-            "Run the import again to see the new plan."
-        )
 
 
 def stale_keys(planned: dict[str, int], live: dict[str, int]) -> list[str]:
@@ -127,6 +124,28 @@ def _name_rows(entry: Entry) -> list[tuple[str, str, str]]:
             seen.add(norm)
             rows.append((norm, name, "term" if index == 0 else "alias"))
     return rows
+
+
+# What FTS5's snippet() puts around each matched word: control characters, which the schema
+# keeps out of every entry, so they can only be these marks.
+_MATCH_START, _MATCH_END = "\x02", "\x03"
+_MATCH_MARK = re.compile("([\x02\x03])")
+
+
+def _snippet(marked: str) -> Snippet:
+    """Return a snippet() result as plain text and the positions of the matched words."""
+    text: list[str] = []
+    matches: list[tuple[int, int]] = []
+    size = start = 0
+    for piece in _MATCH_MARK.split(marked):
+        if piece == _MATCH_START:
+            start = size
+        elif piece == _MATCH_END:
+            matches.append((start, size))
+        else:
+            text.append(piece)
+            size += len(piece)
+    return Snippet("".join(text), tuple(matches))
 
 
 def fts_query(text: str) -> str:
@@ -220,31 +239,29 @@ class Repository(UsageQueries, SettingsQueries):
         """Return the row of a live entry, or raise NotFound."""
         row = await self._fetch(key)
         if row is None or row["deleted_at"] is not None:
-            raise NotFound(f"no entry with key '{key}'")
+            raise EntryMissing(key)
         return row
 
     @staticmethod
     def _check_version(row: sqlite3.Row, expected: int | None) -> None:
-        """Raise Conflict naming the last author if the stored version is not `expected`."""
+        """Raise VersionMoved, naming the last author, if the stored version is not `expected`."""
         if expected is not None and row["version"] != expected:
-            raise Conflict(
-                f"'{row['key']}' was changed by {row['updated_by_name'] or 'someone'} at "
-                f"{row['updated_at']} (you had v{expected}, it is now v{row['version']}); "
-                "reload and try again"
+            raise VersionMoved(
+                row["key"], expected, row["version"], row["updated_by_name"], row["updated_at"]
             )
 
     async def _check_name(self, norm: str, name: str, key: str) -> None:
-        """Raise Conflict if an entry other than `key` holds the normalised name."""
+        """Raise NameTaken if an entry other than `key` holds the normalised name."""
         holder = await self._one(
-            "SELECT e.term FROM names n JOIN entries e ON e.key = n.entry_key "
+            "SELECT e.key, e.term FROM names n JOIN entries e ON e.key = n.entry_key "
             "WHERE n.norm = ? AND n.entry_key != ?",
             (norm, key),
         )
         if holder is not None:
-            raise Conflict(f"'{name}' is already a name of {holder['term']}")
+            raise NameTaken(name, holder["key"], holder["term"])
 
     async def _insert_names(self, entry: Entry) -> None:
-        """Claim every name of `entry`, raising Conflict if another live entry holds one."""
+        """Claim every name of `entry`, raising NameTaken if another live entry holds one."""
         for norm, name, kind in _name_rows(entry):
             await self._check_name(norm, name, entry.key)
             await self._conn.execute(_NAME_INSERT, (norm, entry.key, name, kind))
@@ -454,16 +471,11 @@ class Repository(UsageQueries, SettingsQueries):
         action: str = "create",
         note: str = "",
     ) -> Entry:
-        """Insert a new entry at version 1; Conflict if its key or a name is taken."""
+        """Insert a new entry at version 1; KeyTaken or NameTaken if its key or a name is taken."""
         async with self._write():
             existing = await self._fetch(entry.key)
             if existing is not None:
-                if existing["deleted_at"] is not None:
-                    raise Conflict(
-                        f"a deleted entry with key '{entry.key}' exists; restore it or pick "
-                        "another key"
-                    )
-                raise Conflict(f"an entry with key '{entry.key}' already exists")
+                raise KeyTaken(entry.key, deleted=existing["deleted_at"] is not None)
             await self._insert_new(entry, action, author_id, author_name, note)
             return await self._entry_or_fail(entry.key)
 
@@ -500,13 +512,13 @@ class Repository(UsageQueries, SettingsQueries):
             return await self._entry_or_fail(key)
 
     async def restore_entry(self, key: str, *, author_id: int | None, author_name: str) -> Entry:
-        """Undelete an entry; Conflict if one of its names was taken meanwhile."""
+        """Undelete an entry; NameTaken if one of its names was taken meanwhile."""
         async with self._write():
             row = await self._fetch(key)
             if row is None:
-                raise NotFound(f"no entry with key '{key}'")
+                raise EntryMissing(key)
             if row["deleted_at"] is None:
-                raise Conflict(f"'{key}' is not deleted")
+                raise NotDeleted(key)
             entry = self._entry(row)
             await self._store_live(entry, row, "restore", author_id, author_name)
             return await self._entry_or_fail(key)
@@ -528,13 +540,13 @@ class Repository(UsageQueries, SettingsQueries):
                 (revision_id, key),
             )
             if rev_row is None:
-                raise NotFound(f"no revision r{revision_id} of '{key}'")
+                raise RevisionMissing(key, revision_id)
             revision = self._revision(rev_row)
             if revision.snapshot is None:
-                raise NotFound(f"revision r{revision_id} has no snapshot to revert to")
+                raise RevisionMissing(key, revision_id, empty=True)
             row = await self._fetch(key)
             if row is None:
-                raise NotFound(f"no entry with key '{key}'")
+                raise EntryMissing(key)
             self._check_version(row, expected_version)
             entry = replace(revision.snapshot, key=key)
             await self._store_live(
@@ -621,26 +633,28 @@ class Repository(UsageQueries, SettingsQueries):
             return plan
 
     async def _name_clash(self, entries: Sequence[Entry]) -> None:
-        """Raise Conflict naming the first name of `entries` another entry already holds."""
+        """Raise NameTaken for the first name of `entries` another entry already holds."""
         for entry in entries:
             for norm, name, _ in _name_rows(entry):
                 await self._check_name(norm, name, entry.key)
 
     # -- search ---------------------------------------------------------------------------
 
-    async def search(self, text: str, *, limit: int = 10, offset: int = 0) -> list[tuple[str, str]]:
+    async def search(
+        self, text: str, *, limit: int = 10, offset: int = 0
+    ) -> list[tuple[str, Snippet]]:
         """Return (key, snippet) of live entries matching `text`, best first."""
         query = fts_query(text)
         if not query:
             return []
         async with self._read():
             rows = await self._all(
-                "SELECT key, snippet(entry_fts, -1, '**', '**', '…', 12) AS snip "
+                "SELECT key, snippet(entry_fts, -1, ?, ?, '…', 12) AS snip "
                 "FROM entry_fts WHERE entry_fts MATCH ? "
                 "ORDER BY bm25(entry_fts, 0.0, 10.0, 6.0, 3.0, 1.0), key LIMIT ? OFFSET ?",
-                (query, limit, offset),
+                (_MATCH_START, _MATCH_END, query, limit, offset),
             )
-        return [(row["key"], row["snip"]) for row in rows]
+        return [(row["key"], _snippet(row["snip"] or "")) for row in rows]
 
     async def count_search(self, text: str) -> int:
         """Return how many live entries match `text`."""
@@ -748,10 +762,8 @@ def _same_content(entry: Entry, content_json: str) -> bool:
 
 
 def _reject_duplicate_keys(entries: Sequence[Entry]) -> None:
-    """Raise ValidationError if two entries share a key."""
+    """Raise DuplicateKeys if two entries share a key."""
     counts = Counter(entry.key for entry in entries)
-    dupes = sorted(key for key, count in counts.items() if count > 1)
+    dupes = [key for key, count in counts.items() if count > 1]
     if dupes:
-        raise ValidationError(
-            f"duplicate keys: {', '.join(dupes)}", problems=[f"duplicate key {k}" for k in dupes]
-        )
+        raise DuplicateKeys(dupes)

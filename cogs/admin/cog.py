@@ -17,9 +17,10 @@ from bot.glossary import stats
 from bot.glossary.diff import diff_entries
 from bot.glossary.forms import form_defaults, new_names_probe, parse_form_custom_id
 from bot.glossary.models import CATEGORIES, Entry, GlossaryError, NotFound
-from bot.glossary.service import ImportPlan
 from bot.glossary.text import clip, normalize
 from bot.glossary.yamlio import MAX_DOCUMENT_BYTES
+from bot.refusals import describe
+from bot.services.glossary import ImportPlan
 from bot.wording import counted
 from cogs.admin.flows import add_alias_flow, find_live
 from cogs.admin.forms import (
@@ -427,12 +428,13 @@ class GlossaryAdmin(commands.Cog):
         self, interaction: discord.Interaction, filename: str, error: GlossaryError
     ) -> None:
         """List every problem of a refused import; attach the full list when it is long."""
-        count = len(error.problems)
+        message, problems = describe(error)
+        count = len(problems)
         if count:
             plural = "problem" if count == 1 else "problems"
-            lines = [f"{count} {plural}:", *(f"- {problem}" for problem in error.problems)]
+            lines = [f"{count} {plural}:", *(f"- {problem}" for problem in problems)]
         else:
-            lines = [error.message]
+            lines = [message]
         text = "\n".join(lines)
         header = f"**{clip(filename, 100)}** was not imported; nothing changed.\n"
         if len(header) + len(text) <= 1900:

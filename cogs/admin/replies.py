@@ -9,8 +9,8 @@ from typing import Any
 import discord
 
 from bot.glossary.diff import format_diff
-from bot.glossary.service import Actor
 from bot.glossary.text import clip
+from bot.services.glossary import Actor
 from cogs.permissions import bot_of, require_moderator
 from cogs.ui import (
     NO_MENTIONS,

@@ -15,8 +15,8 @@ from bot.glossary.forms import (
     parse_when,
 )
 from bot.glossary.models import Entry, NotFound, Revision
-from bot.glossary.service import LearnedName
 from bot.glossary.text import clip
+from bot.services.glossary import LearnedName
 from cogs.admin.flows import add_alias_flow
 from cogs.admin.forms import AliasTargetModal, EntryModal, open_form
 from cogs.admin.replies import audit

@@ -207,6 +207,9 @@ async def test_search_in_definitions(shared_bot: SharedBot) -> None:
     ).json["data"]
     names = [field["name"] for field in data["embeds"][0]["fields"]]
     assert {"Kaggle", "Google Colab"} <= set(names)
+    # The words the search matched are shown in bold.
+    values = {field["name"]: field["value"] for field in data["embeds"][0]["fields"]}
+    assert "No **phone** **number** verification required." in values["Google Colab"]
     assert_no_mentions(data)
 
 

@@ -11,13 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.glossary.autoreply import (
-    COOLDOWNS_META,
-    SETTING_NAMES,
-    AutoReplySettings,
-    Cooldowns,
-    decide,
-)
+from bot.glossary.autoreply import decide
+from bot.glossary.autoreply_settings import RULES, AutoReplySettings
+from bot.glossary.cooldowns import COOLDOWNS_META, Cooldowns
 from bot.glossary.detect import Detector, Mode
 from bot.glossary.models import Entry, ValidationError
 from bot.storage.repository import Repository
@@ -138,14 +134,14 @@ async def test_settings_are_stored_as_plain_json(repo: Repository) -> None:
 async def test_bad_stored_value_falls_back_to_its_default(
     repo: Repository, caplog: pytest.LogCaptureFixture, field: str, bad: Any
 ) -> None:
-    await repo.set_setting(GUILD, SETTING_NAMES["cooldown_seconds"], 42)
-    await repo.set_setting(GUILD, SETTING_NAMES[field], bad)
-    with caplog.at_level(logging.WARNING, logger="bot.glossary.autoreply"):
+    await repo.set_setting(GUILD, RULES["cooldown_seconds"].stored, 42)
+    await repo.set_setting(GUILD, RULES[field].stored, bad)
+    with caplog.at_level(logging.WARNING, logger="bot.glossary.autoreply_settings"):
         settings = await AutoReplySettings.load(repo, GUILD)
     assert getattr(settings, field) == getattr(AutoReplySettings(), field)
     if field != "cooldown_seconds":
         assert settings.cooldown_seconds == 42  # the good values are kept
-    assert SETTING_NAMES[field] in caplog.text
+    assert RULES[field].stored in caplog.text
 
 
 async def test_save_rejects_out_of_range_settings(repo: Repository) -> None:
@@ -183,6 +179,51 @@ def test_entry_opt_out_and_back_in() -> None:
 def test_invalid_changes_raise_a_user_facing_error(change: Any) -> None:
     with pytest.raises(ValidationError):
         change(AutoReplySettings())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s.with_mode("sometimes"), "The mode must be one of: question, mention, off."),
+        (lambda s: s.with_cooldowns(-1), "The channel cooldown must be 0 to 604800 seconds."),
+        (
+            lambda s: s.with_cooldowns(None, 10**6),
+            "The member cooldown must be 0 to 86400 seconds.",
+        ),
+        (lambda s: full(s, "allow_channel", 201), "At most 200 channels can be allowed."),
+        (lambda s: full(s, "deny_channel", 201), "At most 200 channels can be denied."),
+        (lambda s: full(s, "disable_entry", 501), "At most 500 entries can be disabled."),
+    ],
+)
+def test_a_refused_change_says_the_rule_it_breaks(change: Any, message: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        change(AutoReplySettings())
+    assert refused.value.message == message
+
+
+def full(settings: AutoReplySettings, method: str, count: int) -> AutoReplySettings:
+    """Apply `method` to `count` distinct channels or entries, one at a time."""
+    for n in range(1, count + 1):
+        settings = getattr(settings, method)(n if "channel" in method else f"entry-{n}")
+    return settings
+
+
+def test_the_table_has_a_rule_for_every_setting() -> None:
+    fields = [field.name for field in dataclasses.fields(AutoReplySettings)]
+    assert list(RULES) == fields
+    assert len({rule.stored for rule in RULES.values()}) == len(fields)
+    assert set(AutoReplySettings().to_stored()) == {rule.stored for rule in RULES.values()}
+
+
+def test_settings_built_in_code_are_checked_against_the_same_rules() -> None:
+    with pytest.raises(ValidationError) as refused:
+        AutoReplySettings(
+            cooldown_seconds=-1, allowed_channels=frozenset({1}), denied_channels=frozenset({1})
+        ).validate()
+    assert refused.value.problems == [
+        "The channel cooldown must be 0 to 604800 seconds.",
+        "a channel cannot be both allowed and denied",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -24,10 +24,10 @@ from bot.glossary.models import (
     Steps,
     ValidationError,
 )
-from bot.glossary.service import GlossaryService
 from bot.glossary.summary import sentences
 from bot.glossary.text import normalize
 from bot.glossary.yamlio import default_seed_path, dump_document, load_document
+from bot.services.glossary import GlossaryService
 
 SEED_DATE = datetime.date(2026, 3, 14)
 SEED = Path(__file__).resolve().parents[2] / "data" / "glossary.yaml"

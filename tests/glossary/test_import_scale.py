@@ -9,7 +9,7 @@ from pathlib import Path
 from benchmarks.bench_import_data import synthetic_entry, synthetic_glossary
 from bot.glossary import yamlio
 from bot.glossary.models import Entry
-from bot.glossary.service import CLI_ACTOR, GlossaryService
+from bot.services.glossary import CLI_ACTOR, GlossaryService
 from bot.storage.repository import ImportPlan, Repository
 
 COUNT = 20_000

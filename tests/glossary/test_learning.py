@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.glossary.learning import PendingMisses
-from bot.glossary.service import Actor, GlossaryService
+from bot.services.glossary import Actor, GlossaryService
 from bot.storage.usage import LearnedName
 
 MOD = Actor(7, "mod")

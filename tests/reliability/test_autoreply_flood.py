@@ -14,8 +14,10 @@ import statistics
 import time
 from pathlib import Path
 
-from bot.glossary.autoreply import AutoReplySettings, Cooldowns, decide
-from bot.glossary.service import GlossaryService
+from bot.glossary.autoreply import decide
+from bot.glossary.autoreply_settings import AutoReplySettings
+from bot.glossary.cooldowns import Cooldowns
+from bot.services.glossary import GlossaryService
 from tests.reliability.conftest import record_figure, rss_kib
 
 MESSAGES = 100_000

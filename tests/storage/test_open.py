@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.glossary.service import GlossaryService
+from bot.services.glossary import GlossaryService
 from bot.storage import db
 from bot.storage.db import DatabaseMissing, DatabaseReplaced, StoreError
 from bot.storage.migrations import MIGRATIONS

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Protocol
 
-from bot.glossary.autoreply import AutoReplySettings, SettingsStore
+from bot.glossary.autoreply_settings import AutoReplySettings, SettingsStore
 from bot.glossary.models import ValidationError
 
 MOD_ROLES_SETTING = "mod_roles"

@@ -14,14 +14,14 @@ from rapidfuzz import fuzz, process
 
 from bot.gcpause import paused_gc
 from bot.glossary import codec, schema, yamlio
-from bot.glossary.autoreply import Cooldowns
+from bot.glossary.cooldowns import Cooldowns
 from bot.glossary.detect import Detector, Mode
 from bot.glossary.learning import PendingMisses
 from bot.glossary.matcher import Hit, LookupResult, Matcher
-from bot.glossary.models import Conflict, Entry, NotFound, Revision, ValidationError
-from bot.glossary.server_settings import ServerSettings
+from bot.glossary.models import Conflict, Entry, NotFound, Revision, Snippet, ValidationError
 from bot.glossary.text import normalize
 from bot.glossary.usage import UsageBuffer
+from bot.services.server_settings import ServerSettings
 from bot.storage.repository import ImportPlan, Repository
 from bot.storage.usage import LearnedName
 
@@ -294,7 +294,7 @@ class GlossaryService:
 
     async def search(
         self, text: str, *, limit: int = 10, offset: int = 0
-    ) -> list[tuple[Entry, str]]:
+    ) -> list[tuple[Entry, Snippet]]:
         """Full-text search over definitions: (entry, snippet) pairs, best first."""
         found = await self.repo.search(text, limit=limit, offset=offset)
         return [(self._entries[key], snippet) for key, snippet in found if key in self._entries]
