@@ -74,6 +74,7 @@ class SearchPageSource:
                 value=clip(snippet_markdown(snippet) or entry.summary, limits.EMBED_FIELD_VALUE),
                 inline=False,
             )
+        # A footer shows no markdown, so the command stays plain text there.
         embed.set_footer(
             text=f"Page {index + 1}/{self.page_count} · {counted(self.total, 'result')} · "
             "/define to open one"
@@ -152,7 +153,8 @@ class Glossary(commands.Cog):
         if interaction.guild_id is not None and interaction.guild_id in self.bot.home:
             self.bot.service.note_missed(interaction.user.id, result)
         if view is None:
-            await send_ephemeral(interaction, text + " Try `/glossary search`.")
+            search = self.bot.command_mentions.mention("glossary search")
+            await send_ephemeral(interaction, f"{text} Try {search}.")
         else:
             await send_ephemeral(interaction, text, view=view)
 
@@ -198,8 +200,9 @@ class Glossary(commands.Cog):
             return
         total = await self.bot.service.count_search(text)
         if total == 0:
+            define = self.bot.command_mentions.mention("define")
             await send_ephemeral(
-                interaction, "No definition contains that. Try `/define` with the term itself."
+                interaction, f"No definition contains that. Try {define} with the term itself."
             )
             return
         await Paginator(

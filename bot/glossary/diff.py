@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from bot.glossary.blocks import kind_of
 from bot.glossary.models import Block, Entry, Revision
+from bot.wording import counted
 
 NO_CHANGE = "no change to the content"
 # Long summaries and paragraphs are shown shortened; the full text is one revert away.
@@ -86,7 +87,7 @@ def diff_entries(before: Entry | None, after: Entry | None) -> list[str]:
 
 def _more(count: int) -> str:
     """Return the "...and N more lines" tail, or nothing."""
-    return f"\n…and {count} more line{'s' if count != 1 else ''}" if count else ""
+    return f"\n…and {counted(count, 'more line')}" if count else ""
 
 
 def format_diff(lines: Sequence[str], limit: int = 1000) -> str:

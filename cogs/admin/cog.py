@@ -434,8 +434,7 @@ class GlossaryAdmin(commands.Cog):
         message, problems = describe(error)
         count = len(problems)
         if count:
-            plural = "problem" if count == 1 else "problems"
-            lines = [f"{count} {plural}:", *(f"- {problem}" for problem in problems)]
+            lines = [f"{counted(count, 'problem')}:", *(f"- {problem}" for problem in problems)]
         else:
             lines = [message]
         text = "\n".join(lines)
@@ -450,7 +449,7 @@ class GlossaryAdmin(commands.Cog):
         await interaction.edit_original_response(
             allowed_mentions=NO_MENTIONS,
             content=clip(header + shown, 1800)
-            + f"\n…{count} problems in all; see the attached file.",
+            + f"\n…{counted(count, 'problem')} in all; see the attached file.",
             attachments=[report],
         )
 

@@ -11,12 +11,10 @@ import discord
 from bot import limits
 from bot.client import GlossaryBot, report_error, send_ephemeral
 from bot.glossary.diff import describe_revision, format_diff
-from bot.glossary.forms import (
-    parse_when,
-)
-from bot.glossary.models import Entry, NotFound, Revision
+from bot.glossary.models import Entry, NotFound, Revision, parse_when
 from bot.glossary.text import clip
 from bot.services.glossary import LearnedName
+from bot.wording import counted
 from cogs.admin.flows import add_alias_flow
 from cogs.admin.forms import AliasTargetModal, EntryModal, open_form
 from cogs.admin.replies import audit
@@ -91,7 +89,7 @@ class MissingView(ModeratorListView):
                 discord.SelectOption(
                     label=clip(query, 100),
                     value=str(index),
-                    description=f"{count} lookup{'s' if count != 1 else ''}",
+                    description=counted(count, "lookup"),
                     default=index == self.selected,
                 )
                 for index, (query, count) in enumerate(self.misses)
@@ -172,9 +170,10 @@ def learned_embed(bot: GlossaryBot, pairs: Sequence[LearnedName]) -> discord.Emb
     for rank, pair in enumerate(pairs, 1):
         entry = bot.service.get(pair.entry_key)
         term = entry.term if entry else pair.entry_key
-        plural = "lookup" if pair.count == 1 else "lookups"
         query = member_text(pair.query, 60)
-        lines.append(f"{rank}. {pair.count} {plural} for '{query}' ended on **{clip(term, 80)}**")
+        lines.append(
+            f"{rank}. {counted(pair.count, 'lookup')} for '{query}' ended on **{clip(term, 80)}**"
+        )
     embed = discord.Embed(title="Members found these themselves", description="\n".join(lines))
     embed.set_footer(text="Add one as an alias with one click, or dismiss it.")
     return embed
