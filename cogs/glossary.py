@@ -17,6 +17,7 @@ from bot.render import snippet_markdown, summary_embed
 from bot.wording import counted
 from cogs.ui import (
     NO_MENTIONS,
+    CountedPages,
     ListPageSource,
     OpenEntryButton,
     Paginator,
@@ -49,18 +50,13 @@ def entry_line(entry: Entry) -> str:
     return f"**{entry.term}** - {clip(entry.summary, 120)}"
 
 
-class SearchPageSource:
+class SearchPageSource(CountedPages):
     """Full-text search results, fetched from the store a page at a time."""
 
     def __init__(self, bot: GlossaryBot, text: str, total: int) -> None:
+        super().__init__(total, SEARCH_PAGE)
         self.bot = bot
         self.text = text
-        self.total = total
-
-    @property
-    def page_count(self) -> int:
-        """Return how many pages there are."""
-        return max(1, -(-self.total // SEARCH_PAGE))
 
     async def page(self, index: int) -> discord.Embed:
         """Return one page of results with snippets."""
@@ -76,8 +72,7 @@ class SearchPageSource:
             )
         # A footer shows no markdown, so the command stays plain text there.
         embed.set_footer(
-            text=f"Page {index + 1}/{self.page_count} · {counted(self.total, 'result')} · "
-            "/define to open one"
+            text=self.footer(index, counted(self.total, "result"), "/define to open one")
         )
         return embed
 

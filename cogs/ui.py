@@ -16,6 +16,7 @@ from bot import limits
 from bot.client import GlossaryBot, report_error, send_ephemeral
 from bot.glossary.models import Entry
 from bot.glossary.text import clip
+from cogs.permissions import bot_of
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,7 @@ class OpenEntryButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         """Send the entry as an ephemeral message."""
         try:
-            bot = interaction.client
-            assert isinstance(bot, GlossaryBot)
+            bot = bot_of(interaction)
             entry = bot.service.get(self.key)
             if entry is None:
                 await send_ephemeral(interaction, "That entry no longer exists in the glossary.")
@@ -160,31 +160,72 @@ class PageSource(Protocol):
         ...
 
 
-class ListPageSource:
+class CountedPages:
+    """The page arithmetic of `total` items shown `per_page` at a time."""
+
+    def __init__(self, total: int, per_page: int) -> None:
+        self.total = total
+        self.per_page = per_page
+
+    @property
+    def page_count(self) -> int:
+        """Return how many pages there are; an empty list still shows one."""
+        return max(1, -(-self.total // self.per_page))
+
+    def footer(self, index: int, *notes: str) -> str:
+        """Return "Page 2/5 · notes", the footer of page `index`."""
+        return " · ".join((f"Page {index + 1}/{self.page_count}", *notes))
+
+
+class ListPageSource(CountedPages):
     """Pages made of a fixed list of lines, `per_page` lines each."""
 
     def __init__(
         self, title: str, lines: Sequence[str], *, per_page: int = 10, empty: str = "Nothing here."
     ) -> None:
+        super().__init__(len(lines), per_page)
         self.title = title
         self.lines = list(lines)
-        self.per_page = per_page
         self.empty = empty
-
-    @property
-    def page_count(self) -> int:
-        """Return how many pages there are."""
-        return max(1, -(-len(self.lines) // self.per_page))
 
     async def page(self, index: int) -> discord.Embed:
         """Return one page as an embed."""
         chunk = self.lines[index * self.per_page : (index + 1) * self.per_page]
         embed = discord.Embed(title=self.title, description="\n".join(chunk) or self.empty)
-        embed.set_footer(text=f"Page {index + 1}/{self.page_count} · {len(self.lines)} in all")
+        embed.set_footer(text=self.footer(index, f"{len(self.lines)} in all"))
         return embed
 
 
-class Paginator(discord.ui.View):
+class ReplyView(discord.ui.View):
+    """Buttons on one reply: a failing click is answered, and a timeout disables them."""
+
+    message: discord.InteractionMessage | None = None
+    # What the reply says instead once nobody answered in time (None: it keeps its text).
+    timed_out: str | None = None
+
+    async def on_timeout(self) -> None:
+        """Disable the buttons so nobody clicks a dead view."""
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        if self.message is None:
+            return
+        try:
+            if self.timed_out is None:
+                await self.message.edit(view=self)
+            else:
+                await self.message.edit(content=self.timed_out, view=self)
+        except discord.HTTPException:
+            log.debug("Could not disable the buttons of %s", type(self).__name__, exc_info=True)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        """Answer the click with what went wrong."""
+        await report_error(interaction, error)
+
+
+class Paginator(ReplyView):
     """Previous/next buttons over a page source; only the invoker may turn pages."""
 
     def __init__(self, source: PageSource, *, owner_id: int, timeout: float = 180.0) -> None:
@@ -192,7 +233,6 @@ class Paginator(discord.ui.View):
         self.source = source
         self.owner_id = owner_id
         self.index = 0
-        self.message: discord.InteractionMessage | None = None
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -223,23 +263,6 @@ class Paginator(discord.ui.View):
             interaction, "Only the member who opened this list can turn its pages."
         )
         return False
-
-    async def on_timeout(self) -> None:
-        """Disable the buttons so nobody clicks a dead view."""
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        if self.message is not None:
-            try:
-                await self.message.edit(view=self)
-            except discord.HTTPException:
-                log.debug("Could not disable paginator buttons", exc_info=True)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        """Answer the click with what went wrong."""
-        await report_error(interaction, error)
 
     async def _show(self, interaction: discord.Interaction, index: int) -> None:
         self.index = max(0, min(index, self.source.page_count - 1))
@@ -322,8 +345,10 @@ class ExpiredPromptButton(
             await report_error(interaction, exc)
 
 
-class ConfirmView(discord.ui.View):
+class ConfirmView(ReplyView):
     """Confirm / Cancel buttons for one member; runs `on_confirm` once."""
+
+    timed_out = "Timed out; nothing was changed."
 
     def __init__(
         self,
@@ -344,7 +369,6 @@ class ConfirmView(discord.ui.View):
         self.confirm.custom_id = f"glossary:prompt:{self.token}:yes"
         self.cancel.custom_id = f"glossary:prompt:{self.token}:no"
         LIVE_PROMPTS.add(self.token)
-        self.message: discord.InteractionMessage | None = None
 
     def stop(self) -> None:
         """Stop listening; a later click gets the expired-prompt answer."""
@@ -361,20 +385,7 @@ class ConfirmView(discord.ui.View):
     async def on_timeout(self) -> None:
         """Disable the buttons when nobody answered."""
         LIVE_PROMPTS.discard(self.token)
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        if self.message is not None:
-            try:
-                await self.message.edit(content="Timed out; nothing was changed.", view=self)
-            except discord.HTTPException:
-                log.debug("Could not disable confirmation buttons", exc_info=True)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        """Answer the click with what went wrong."""
-        await report_error(interaction, error)
+        await super().on_timeout()
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
     async def confirm(

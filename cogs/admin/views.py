@@ -9,7 +9,7 @@ from typing import Any
 import discord
 
 from bot import limits
-from bot.client import GlossaryBot, report_error, send_ephemeral
+from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary.diff import describe_revision, format_diff
 from bot.glossary.models import Entry, NotFound, Revision, parse_when
 from bot.glossary.text import clip
@@ -20,7 +20,9 @@ from cogs.admin.forms import AliasTargetModal, EntryModal, open_form
 from cogs.admin.replies import audit
 from cogs.permissions import bot_of, require_moderator
 from cogs.ui import (
+    CountedPages,
     Paginator,
+    ReplyView,
     deferred_if_slow,
     edit_clicked,
     member_text,
@@ -56,7 +58,7 @@ def missing_embed(misses: Sequence[tuple[str, int]]) -> discord.Embed:
     return embed
 
 
-class ModeratorListView(discord.ui.View):
+class ModeratorListView(ReplyView):
     """A list only the moderator who opened it may use; errors answer the click."""
 
     owner_id: int
@@ -67,12 +69,6 @@ class ModeratorListView(discord.ui.View):
             await send_ephemeral(interaction, "Only the moderator who opened this list can use it.")
             return False
         return await require_moderator(interaction)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        """Answer the click with what went wrong."""
-        await report_error(interaction, error)
 
 
 class MissingView(ModeratorListView):
@@ -260,18 +256,13 @@ class ModeratorPaginator(Paginator):
         return await super().interaction_check(interaction) and await require_moderator(interaction)
 
 
-class HistoryPageSource:
+class HistoryPageSource(CountedPages):
     """An entry's revisions, newest first, a few per page with what each one changed."""
 
     def __init__(self, bot: GlossaryBot, entry: Entry, total: int) -> None:
+        super().__init__(total, HISTORY_PER_PAGE)
         self.bot = bot
         self.entry = entry
-        self.total = total
-
-    @property
-    def page_count(self) -> int:
-        """Return how many pages there are."""
-        return max(1, -(-self.total // HISTORY_PER_PAGE))
 
     async def page(self, index: int) -> discord.Embed:
         """Return one page; one extra revision is read to diff the page's oldest one."""
@@ -284,7 +275,8 @@ class HistoryPageSource:
             name, value = revision_field(revision, previous)
             embed.add_field(name=name, value=value, inline=False)
         embed.set_footer(
-            text=f"Page {index + 1}/{self.page_count} · {self.total} revisions · "
-            "/glossary-admin revert restores one"
+            text=self.footer(
+                index, counted(self.total, "revision"), "/glossary-admin revert restores one"
+            )
         )
         return embed
