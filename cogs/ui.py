@@ -196,36 +196,7 @@ class ListPageSource(CountedPages):
         return embed
 
 
-class ReplyView(discord.ui.View):
-    """Buttons on one reply: a failing click is answered, and a timeout disables them."""
-
-    message: discord.InteractionMessage | None = None
-    # What the reply says instead once nobody answered in time (None: it keeps its text).
-    timed_out: str | None = None
-
-    async def on_timeout(self) -> None:
-        """Disable the buttons so nobody clicks a dead view."""
-        for item in self.children:
-            if isinstance(item, discord.ui.Button):
-                item.disabled = True
-        if self.message is None:
-            return
-        try:
-            if self.timed_out is None:
-                await self.message.edit(view=self)
-            else:
-                await self.message.edit(content=self.timed_out, view=self)
-        except discord.HTTPException:
-            log.debug("Could not disable the buttons of %s", type(self).__name__, exc_info=True)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        """Answer the click with what went wrong."""
-        await report_error(interaction, error)
-
-
-class Paginator(ReplyView):
+class Paginator(discord.ui.View):
     """Previous/next buttons over a page source; only the invoker may turn pages."""
 
     def __init__(self, source: PageSource, *, owner_id: int, timeout: float = 180.0) -> None:
@@ -233,6 +204,7 @@ class Paginator(ReplyView):
         self.source = source
         self.owner_id = owner_id
         self.index = 0
+        self.message: discord.InteractionMessage | None = None
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -263,6 +235,23 @@ class Paginator(ReplyView):
             interaction, "Only the member who opened this list can turn its pages."
         )
         return False
+
+    async def on_timeout(self) -> None:
+        """Disable the buttons so nobody clicks a dead view."""
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        if self.message is not None:
+            try:
+                await self.message.edit(view=self)
+            except discord.HTTPException:
+                log.debug("Could not disable paginator buttons", exc_info=True)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        """Answer the click with what went wrong."""
+        await report_error(interaction, error)
 
     async def _show(self, interaction: discord.Interaction, index: int) -> None:
         self.index = max(0, min(index, self.source.page_count - 1))
@@ -345,10 +334,8 @@ class ExpiredPromptButton(
             await report_error(interaction, exc)
 
 
-class ConfirmView(ReplyView):
+class ConfirmView(discord.ui.View):
     """Confirm / Cancel buttons for one member; runs `on_confirm` once."""
-
-    timed_out = "Timed out; nothing was changed."
 
     def __init__(
         self,
@@ -369,6 +356,7 @@ class ConfirmView(ReplyView):
         self.confirm.custom_id = f"glossary:prompt:{self.token}:yes"
         self.cancel.custom_id = f"glossary:prompt:{self.token}:no"
         LIVE_PROMPTS.add(self.token)
+        self.message: discord.InteractionMessage | None = None
 
     def stop(self) -> None:
         """Stop listening; a later click gets the expired-prompt answer."""
@@ -385,7 +373,20 @@ class ConfirmView(ReplyView):
     async def on_timeout(self) -> None:
         """Disable the buttons when nobody answered."""
         LIVE_PROMPTS.discard(self.token)
-        await super().on_timeout()
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        if self.message is not None:
+            try:
+                await self.message.edit(content="Timed out; nothing was changed.", view=self)
+            except discord.HTTPException:
+                log.debug("Could not disable confirmation buttons", exc_info=True)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        """Answer the click with what went wrong."""
+        await report_error(interaction, error)
 
     @discord.ui.button(label="Confirm", style=discord.ButtonStyle.danger)
     async def confirm(

@@ -28,7 +28,6 @@ from bot.services.server_settings import MOD_ROLES_SETTING
 from cogs.admin.cog import GlossaryAdmin
 from cogs.autoreply import AutoReply
 from cogs.permissions import REFUSAL, SERVER_REFUSAL, is_moderator
-from cogs.ui import LIVE_PROMPTS, ConfirmView, ListPageSource, Paginator
 
 GUILD_ID = 1200000000000000001
 MOD_ROLE_ID = 1500000000000000001
@@ -247,36 +246,3 @@ async def test_a_manager_of_another_server_is_no_glossary_moderator(bot: Glossar
         bot, guild_id=GUILD_ID + 1, permissions=discord.Permissions(administrator=True)
     )
     assert await is_moderator(stranger) is False
-
-
-# ----------------------------------------------------------------------------- timed-out views
-
-
-def reply_message() -> Any:
-    """Return a spec_set mock of the message a view is attached to."""
-    return create_autospec(discord.InteractionMessage, instance=True, spec_set=True)
-
-
-def buttons_disabled(view: discord.ui.View) -> list[bool]:
-    """Return whether each button of the view is disabled."""
-    return [item.disabled for item in view.children if isinstance(item, discord.ui.Button)]
-
-
-async def test_a_prompt_nobody_answers_says_so_and_disables_its_buttons() -> None:
-    prompt = ConfirmView(1400000000000000001, _noop)
-    prompt.message = reply_message()
-    await prompt.on_timeout()
-    assert buttons_disabled(prompt) == [True, True]
-    prompt.message.edit.assert_awaited_once_with(
-        content="Timed out; nothing was changed.", view=prompt
-    )
-    assert prompt.token not in LIVE_PROMPTS
-
-
-async def test_a_list_nobody_pages_keeps_its_page_and_disables_its_buttons() -> None:
-    pages = Paginator(ListPageSource("Glossary", ["line"] * 30), owner_id=1400000000000000001)
-    pages.message = reply_message()
-    pages.message.edit.side_effect = discord.NotFound(_http_response(404), "gone")
-    await pages.on_timeout()  # a reply deleted meanwhile is no error
-    assert all(buttons_disabled(pages))
-    pages.message.edit.assert_awaited_once_with(view=pages)

@@ -9,7 +9,7 @@ from typing import Any
 import discord
 
 from bot import limits
-from bot.client import GlossaryBot, send_ephemeral
+from bot.client import GlossaryBot, report_error, send_ephemeral
 from bot.glossary.diff import describe_revision, format_diff
 from bot.glossary.models import Entry, NotFound, Revision, parse_when
 from bot.glossary.text import clip
@@ -22,7 +22,6 @@ from cogs.permissions import bot_of, require_moderator
 from cogs.ui import (
     CountedPages,
     Paginator,
-    ReplyView,
     deferred_if_slow,
     edit_clicked,
     member_text,
@@ -58,7 +57,7 @@ def missing_embed(misses: Sequence[tuple[str, int]]) -> discord.Embed:
     return embed
 
 
-class ModeratorListView(ReplyView):
+class ModeratorListView(discord.ui.View):
     """A list only the moderator who opened it may use; errors answer the click."""
 
     owner_id: int
@@ -69,6 +68,12 @@ class ModeratorListView(ReplyView):
             await send_ephemeral(interaction, "Only the moderator who opened this list can use it.")
             return False
         return await require_moderator(interaction)
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        """Answer the click with what went wrong."""
+        await report_error(interaction, error)
 
 
 class MissingView(ModeratorListView):
