@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from bot.glossary.models import CATEGORIES, Entry, Snippet
+from bot.glossary.models import CATEGORIES, Entry, Snippet, parse_when
 from bot.glossary.plaintext import body_markdown_parts
 from bot.glossary.summary import new_summary
 from bot.glossary.text import normalize
@@ -171,14 +171,10 @@ def _enforce_total(pages: list[_Page], room: int) -> None:
 
 def _updated_text(entry: Entry) -> str:
     """Return the footer's date of the entry's last change ("Updated March 14, 2026"), or ''."""
-    if not entry.updated_at:
+    when = parse_when(entry.updated_at)
+    if when is None:
         return ""
-    try:
-        stamp = datetime.datetime.fromisoformat(entry.updated_at)
-    except ValueError:
-        return ""
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(datetime.UTC)
+    stamp = when.astimezone(datetime.UTC)
     # Spelled out as the user's glossary writes it (03/14 or 14/03 would be ambiguous), in
     # English whatever the machine's locale.
     return f"Updated {_MONTHS[stamp.month - 1]} {stamp.day}, {stamp.year}"

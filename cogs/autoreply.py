@@ -26,7 +26,7 @@ from bot.glossary.cooldowns import Cooldowns
 from bot.glossary.models import Entry, GlossaryError, NotFound
 from bot.glossary.text import clip
 from bot.render import TOTAL_MAX, embeds_size, summary_embed
-from cogs.permissions import SERVER_REFUSAL, may_tune_server
+from cogs.permissions import check_server_manager, managers_group
 from cogs.ui import NO_MENTIONS, deferred_if_slow
 
 log = logging.getLogger(__name__)
@@ -123,11 +123,8 @@ def channel_scope(settings: AutoReplySettings) -> str:
 class AutoReply(commands.Cog):
     """Answers "what is X?" in chat with the entry's summary, without spamming."""
 
-    autoreply = app_commands.Group(
-        name="autoreply",
-        description="Automatic answers to questions in chat, for this server",
-        guild_only=True,
-        default_permissions=discord.Permissions(manage_guild=True),
+    autoreply = managers_group(
+        "autoreply", "Automatic answers to questions in chat, for this server"
     )
 
     def __init__(self, bot: GlossaryBot) -> None:
@@ -140,10 +137,7 @@ class AutoReply(commands.Cog):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Refuse /autoreply to members who may not tune this server."""
-        # Default permissions only hide the commands; server owners can override them.
-        if await may_tune_server(interaction):
-            return True
-        raise app_commands.CheckFailure(SERVER_REFUSAL)
+        return await check_server_manager(interaction)
 
     @property
     def reads_content(self) -> bool:

@@ -17,6 +17,7 @@ from bot.render import snippet_markdown, summary_embed
 from bot.wording import counted
 from cogs.ui import (
     NO_MENTIONS,
+    CountedPages,
     ListPageSource,
     OpenEntryButton,
     Paginator,
@@ -50,18 +51,13 @@ def entry_line(entry: Entry) -> str:
     return f"**{entry.term}** - {clip(entry.summary, 120)}"
 
 
-class SearchPageSource:
+class SearchPageSource(CountedPages):
     """Full-text search results, fetched from the store a page at a time."""
 
     def __init__(self, bot: GlossaryBot, text: str, total: int) -> None:
+        super().__init__(total, SEARCH_PAGE)
         self.bot = bot
         self.text = text
-        self.total = total
-
-    @property
-    def page_count(self) -> int:
-        """Return how many pages there are."""
-        return max(1, -(-self.total // SEARCH_PAGE))
 
     async def page(self, index: int) -> discord.Embed:
         """Return one page of results with snippets."""
@@ -75,9 +71,9 @@ class SearchPageSource:
                 value=clip(snippet_markdown(snippet) or entry.summary, limits.EMBED_FIELD_VALUE),
                 inline=False,
             )
+        # A footer shows no markdown, so the command stays plain text there.
         embed.set_footer(
-            text=f"Page {index + 1}/{self.page_count} · {counted(self.total, 'result')} · "
-            "/define to open one"
+            text=self.footer(index, counted(self.total, "result"), "/define to open one")
         )
         return embed
 
@@ -153,7 +149,8 @@ class Glossary(commands.Cog):
         if interaction.guild_id is not None and interaction.guild_id in self.bot.home:
             self.bot.service.note_missed(interaction.user.id, result)
         if view is None:
-            await send_ephemeral(interaction, text + " Try `/glossary search`.")
+            search = self.bot.command_mentions.mention("glossary search")
+            await send_ephemeral(interaction, f"{text} Try {search}.")
         else:
             await send_ephemeral(interaction, text, view=view)
 
@@ -199,8 +196,9 @@ class Glossary(commands.Cog):
             return
         total = await self.bot.service.count_search(text)
         if total == 0:
+            define = self.bot.command_mentions.mention("define")
             await send_ephemeral(
-                interaction, "No definition contains that. Try `/define` with the term itself."
+                interaction, f"No definition contains that. Try {define} with the term itself."
             )
             return
         await Paginator(

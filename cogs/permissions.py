@@ -6,9 +6,6 @@ Manage Server holders tune automatic replies there, which changes nothing shared
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import discord
 from discord import app_commands
 
@@ -16,8 +13,6 @@ from bot.client import GlossaryBot, send_ephemeral
 
 REFUSAL = "You need the Manage Server permission or a glossary moderator role to do that."
 SERVER_REFUSAL = "You need the Manage Server permission in this server to do that."
-
-T = TypeVar("T")
 
 
 def bot_of(interaction: discord.Interaction) -> GlossaryBot:
@@ -85,23 +80,29 @@ async def may_tune_server(interaction: discord.Interaction) -> bool:
     return manages_server(interaction) or await is_moderator(interaction)
 
 
-def moderator_check() -> Callable[[T], T]:
-    """Return an app-command check that refuses anyone but a home server's moderators."""
-
-    async def predicate(interaction: discord.Interaction[Any]) -> bool:
-        if await is_moderator(interaction):
-            return True
-        raise app_commands.CheckFailure(refusal(interaction))
-
-    return app_commands.check(predicate)
+async def check_moderator(interaction: discord.Interaction) -> bool:
+    """Return True for a home server's moderator; otherwise raise CheckFailure saying why."""
+    if await is_moderator(interaction):
+        return True
+    raise app_commands.CheckFailure(refusal(interaction))
 
 
-def server_manager_check() -> Callable[[T], T]:
-    """Return an app-command check that refuses members who may not tune this server."""
+async def check_server_manager(interaction: discord.Interaction) -> bool:
+    """Return True for a member who may tune this server; otherwise raise CheckFailure."""
+    if await may_tune_server(interaction):
+        return True
+    raise app_commands.CheckFailure(SERVER_REFUSAL)
 
-    async def predicate(interaction: discord.Interaction[Any]) -> bool:
-        if await may_tune_server(interaction):
-            return True
-        raise app_commands.CheckFailure(SERVER_REFUSAL)
 
-    return app_commands.check(predicate)
+def managers_group(name: str, description: str) -> app_commands.Group:
+    """Return a server-only command group that Discord shows to Manage Server holders only.
+
+    Showing is not allowing: a server's owners can show the group to anyone under Server
+    Settings > Integrations, so the cog checks every use on the bot's side as well.
+    """
+    return app_commands.Group(
+        name=name,
+        description=description,
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )

@@ -17,6 +17,7 @@ from bot import limits
 from bot.client import GlossaryBot, report_error, send_ephemeral
 from bot.glossary.models import Entry
 from bot.glossary.text import clip
+from cogs.permissions import bot_of
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,7 @@ class OpenEntryButton(
     async def callback(self, interaction: discord.Interaction) -> None:
         """Send the entry as an ephemeral message."""
         try:
-            bot = interaction.client
-            assert isinstance(bot, GlossaryBot)
+            bot = bot_of(interaction)
             entry = bot.service.get(self.key)
             if entry is None:
                 await send_ephemeral(interaction, "That entry no longer exists in the glossary.")
@@ -161,27 +161,39 @@ class PageSource(Protocol):
         ...
 
 
-class ListPageSource:
+class CountedPages:
+    """The page arithmetic of `total` items shown `per_page` at a time."""
+
+    def __init__(self, total: int, per_page: int) -> None:
+        self.total = total
+        self.per_page = per_page
+
+    @property
+    def page_count(self) -> int:
+        """Return how many pages there are; an empty list still shows one."""
+        return max(1, -(-self.total // self.per_page))
+
+    def footer(self, index: int, *notes: str) -> str:
+        """Return "Page 2/5 · notes", the footer of page `index`."""
+        return " · ".join((f"Page {index + 1}/{self.page_count}", *notes))
+
+
+class ListPageSource(CountedPages):
     """Pages made of a fixed list of lines, `per_page` lines each."""
 
     def __init__(
         self, title: str, lines: Sequence[str], *, per_page: int = 10, empty: str = "Nothing here."
     ) -> None:
+        super().__init__(len(lines), per_page)
         self.title = title
         self.lines = list(lines)
-        self.per_page = per_page
         self.empty = empty
-
-    @property
-    def page_count(self) -> int:
-        """Return how many pages there are."""
-        return max(1, -(-len(self.lines) // self.per_page))
 
     async def page(self, index: int) -> discord.Embed:
         """Return one page as an embed."""
         chunk = self.lines[index * self.per_page : (index + 1) * self.per_page]
         embed = discord.Embed(title=self.title, description="\n".join(chunk) or self.empty)
-        embed.set_footer(text=f"Page {index + 1}/{self.page_count} · {len(self.lines)} in all")
+        embed.set_footer(text=self.footer(index, f"{len(self.lines)} in all"))
         return embed
 
 

@@ -25,7 +25,9 @@ from bot.glossary.models import GlossaryError
 from bot.home import HomeGuilds
 from bot.services.glossary import GlossaryService
 from bot.services.server_settings import MOD_ROLES_SETTING
-from cogs.permissions import REFUSAL, is_moderator, moderator_check
+from cogs.admin.cog import GlossaryAdmin
+from cogs.autoreply import AutoReply
+from cogs.permissions import REFUSAL, SERVER_REFUSAL, is_moderator
 
 GUILD_ID = 1200000000000000001
 MOD_ROLE_ID = 1500000000000000001
@@ -206,17 +208,25 @@ async def test_no_one_moderates_from_a_direct_message(bot: GlossaryBot) -> None:
     assert await is_moderator(dm) is False
 
 
-async def test_the_moderator_check_refuses_with_the_reason(bot: GlossaryBot) -> None:
-    @moderator_check()
-    @app_commands.command(name="guarded", description="A moderator-only command")
-    async def guarded(interaction: discord.Interaction) -> None:
-        """Do nothing."""
-
+async def test_the_moderators_commands_refuse_with_the_reason(bot: GlossaryBot) -> None:
+    admin = GlossaryAdmin(bot)
     member = interaction(bot, permissions=discord.Permissions.none())
     with pytest.raises(app_commands.CheckFailure, match=REFUSAL):
-        await guarded.checks[0](member)
+        await admin.interaction_check(member)
     moderator = interaction(bot, permissions=discord.Permissions(manage_guild=True))
-    assert await guarded.checks[0](moderator) is True
+    assert await admin.interaction_check(moderator) is True
+
+
+async def test_a_servers_autoreply_settings_refuse_other_members(bot: GlossaryBot) -> None:
+    autoreply = AutoReply(bot)
+    elsewhere = GUILD_ID + 1  # any server tunes its own replies, home or not
+    member = interaction(bot, guild_id=elsewhere, permissions=discord.Permissions.none())
+    with pytest.raises(app_commands.CheckFailure, match=SERVER_REFUSAL):
+        await autoreply.interaction_check(member)
+    manager = interaction(
+        bot, guild_id=elsewhere, permissions=discord.Permissions(manage_guild=True)
+    )
+    assert await autoreply.interaction_check(manager) is True
 
 
 async def _noop(interaction: discord.Interaction) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.glossary.blocks import kind_of
 from bot.glossary.models import Block, Entry, Revision
+from bot.wording import counted
 
 NO_CHANGE = "no change to the content"
 # Long summaries and paragraphs are shown shortened; the full text is one revert away.
@@ -24,6 +25,13 @@ def body_lines(body: Sequence[Block]) -> list[str]:
     return [line for block in body for line in kind_of(block).diff_lines(block)]
 
 
+def _value_change(
+    label: str, before: str, after: str, show: Callable[[str], str] = str
+) -> str | None:
+    """Return "label: old → new", or None when the value stayed the same."""
+    return None if before == after else f"{label}: {show(before)} → {show(after)}"
+
+
 def _set_change(label: str, before: Sequence[str], after: Sequence[str]) -> str | None:
     """Describe added and removed items of a list where order does not matter much."""
     added = [item for item in after if item not in before]
@@ -34,6 +42,11 @@ def _set_change(label: str, before: Sequence[str], after: Sequence[str]) -> str 
         return None
     parts = [f"+ {item}" for item in added] + [f"− {item}" for item in removed]
     return f"{label}: {', '.join(parts)}"
+
+
+def _link_texts(entry: Entry) -> list[str]:
+    """Return each link as "label <url>"."""
+    return [f"{link.label} <{link.url}>" for link in entry.links]
 
 
 def _body_change(before: Sequence[Block], after: Sequence[Block]) -> list[str]:
@@ -61,23 +74,16 @@ def diff_entries(before: Entry | None, after: Entry | None) -> list[str]:
         return [f"created **{after.term}** ({after.category}): {_short(after.summary)}"]
     if after is None:
         return [f"removed **{before.term}**"]
-    lines: list[str] = []
-    if before.term != after.term:
-        lines.append(f"term: {before.term} → {after.term}")
-    if before.key != after.key:
-        lines.append(f"key: {before.key} → {after.key}")
-    if change := _set_change("aliases", before.aliases, after.aliases):
-        lines.append(change)
-    if before.summary != after.summary:
-        lines.append(f"summary: {_short(before.summary)} → {_short(after.summary)}")
-    if before.category != after.category:
-        lines.append(f"category: {before.category} → {after.category}")
-    if change := _set_change("related", before.related, after.related):
-        lines.append(change)
-    old_links = [f"{link.label} <{link.url}>" for link in before.links]
-    new_links = [f"{link.label} <{link.url}>" for link in after.links]
-    if change := _set_change("links", old_links, new_links):
-        lines.append(change)
+    changes = (
+        _value_change("term", before.term, after.term),
+        _value_change("key", before.key, after.key),
+        _set_change("aliases", before.aliases, after.aliases),
+        _value_change("summary", before.summary, after.summary, _short),
+        _value_change("category", before.category, after.category),
+        _set_change("related", before.related, after.related),
+        _set_change("links", _link_texts(before), _link_texts(after)),
+    )
+    lines = [change for change in changes if change]
     if before.autoreply != after.autoreply:
         lines.append(f"automatic replies: {'on' if after.autoreply else 'off'}")
     lines.extend(_body_change(before.body, after.body))
@@ -86,7 +92,7 @@ def diff_entries(before: Entry | None, after: Entry | None) -> list[str]:
 
 def _more(count: int) -> str:
     """Return the "...and N more lines" tail, or nothing."""
-    return f"\n…and {count} more line{'s' if count != 1 else ''}" if count else ""
+    return f"\n…and {counted(count, 'more line')}" if count else ""
 
 
 def format_diff(lines: Sequence[str], limit: int = 1000) -> str:

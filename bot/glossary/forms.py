@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from collections.abc import Sequence
 
 from bot import limits
@@ -88,15 +87,6 @@ def new_names_probe(entry: Entry, original: Entry | None) -> Entry | None:
     if not added:
         return None
     return dataclasses.replace(entry, term=added[0], aliases=tuple(added[1:]))
-
-
-def parse_when(stamp: str) -> datetime.datetime | None:
-    """Return an ISO timestamp from the store as an aware datetime, or None."""
-    try:
-        when = datetime.datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
 
 
 # Entry forms survive restarts: the form's custom id carries what is needed to apply it safely.

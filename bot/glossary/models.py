@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
@@ -120,6 +121,18 @@ class Revision:
     author_name: str
     created_at: str
     note: str = ""
+
+
+def parse_when(stamp: str | None) -> datetime.datetime | None:
+    """Return a stored ISO timestamp (`updated_at`, `created_at`) as an aware time, or None."""
+    if not stamp:
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return None
+    # The store writes UTC; a stamp without an offset (an older file) is UTC too.
+    return when if when.tzinfo else when.replace(tzinfo=datetime.UTC)
 
 
 class GlossaryError(Exception):

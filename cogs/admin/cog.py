@@ -39,7 +39,13 @@ from cogs.admin.views import (
     missing_embed,
     send_learned_aliases,
 )
-from cogs.permissions import is_moderator, manages_server, refusal, require_moderator
+from cogs.permissions import (
+    check_moderator,
+    is_moderator,
+    managers_group,
+    manages_server,
+    require_moderator,
+)
 from cogs.ui import (
     NO_MENTIONS,
     ConfirmView,
@@ -106,14 +112,8 @@ def plan_embed(title: str, plan: ImportPlan) -> discord.Embed:
 class GlossaryAdmin(commands.Cog):
     """Commands moderators use to change the glossary; every one re-checks the permission."""
 
-    admin = app_commands.Group(
-        name="glossary-admin",
-        description="Edit the glossary (moderators)",
-        guild_only=True,
-        # Visible to Manage Server holders; a server's admins can show it to moderator roles
-        # under Server Settings > Integrations. The server-side check below is the real rule.
-        default_permissions=discord.Permissions(manage_guild=True),
-    )
+    # A server's admins show it to the moderator roles under Server Settings > Integrations.
+    admin = managers_group("glossary-admin", "Edit the glossary (moderators)")
     alias = app_commands.Group(name="alias", description="Add or remove an alias", parent=admin)
     roles = app_commands.Group(name="roles", description="Who may edit the glossary", parent=admin)
 
@@ -122,10 +122,7 @@ class GlossaryAdmin(commands.Cog):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Refuse every command of this cog to anyone but a home server's moderators."""
-        # Default permissions only hide the commands; server owners can override them.
-        if await is_moderator(interaction):
-            return True
-        raise app_commands.CheckFailure(refusal(interaction))
+        return await check_moderator(interaction)
 
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -431,8 +428,7 @@ class GlossaryAdmin(commands.Cog):
         message, problems = describe(error)
         count = len(problems)
         if count:
-            plural = "problem" if count == 1 else "problems"
-            lines = [f"{count} {plural}:", *(f"- {problem}" for problem in problems)]
+            lines = [f"{counted(count, 'problem')}:", *(f"- {problem}" for problem in problems)]
         else:
             lines = [message]
         text = "\n".join(lines)
@@ -447,7 +443,7 @@ class GlossaryAdmin(commands.Cog):
         await interaction.edit_original_response(
             allowed_mentions=NO_MENTIONS,
             content=clip(header + shown, 1800)
-            + f"\n…{count} problems in all; see the attached file.",
+            + f"\n…{counted(count, 'problem')} in all; see the attached file.",
             attachments=[report],
         )
 

@@ -6,6 +6,7 @@ import io
 import logging
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -94,11 +95,50 @@ def typed_file(values: Sequence[tuple[str, str]]) -> discord.File | None:
     return discord.File(io.BytesIO(text.encode()), filename="your-text.txt")
 
 
+@dataclass(frozen=True, slots=True)
+class FormField:
+    """One input of the entry form."""
+
+    name: str
+    label: str
+    limit: int
+    paragraph: bool = False  # several lines, and may be left empty
+    placeholder: str | None = None
+
+    @property
+    def custom_id(self) -> str:
+        """Return the id the input's value comes back under, also after a restart."""
+        return f"entry:{self.name}"
+
+    def input(self, default: str | None) -> discord.ui.TextInput[Any]:
+        """Return the text input, filled with `default`."""
+        return discord.ui.TextInput(
+            custom_id=self.custom_id,
+            style=discord.TextStyle.paragraph if self.paragraph else discord.TextStyle.short,
+            required=not self.paragraph,
+            max_length=self.limit,
+            default=default or None,
+            placeholder=self.placeholder,
+        )
+
+
 ENTRY_FIELDS = (
-    ("term", "Term"),
-    ("aliases", "Aliases (comma-separated, or one per line)"),
-    ("summary", "Summary (one sentence)"),
-    ("definition", "Definition (markup syntax)"),
+    FormField("term", "Term", schema.TERM_MAX, placeholder="Google Colab"),
+    FormField(
+        "aliases",
+        "Aliases (comma-separated, or one per line)",
+        limits.TEXT_INPUT_VALUE,
+        paragraph=True,
+        placeholder="colab, gcolab",
+    ),
+    FormField("summary", "Summary (one sentence)", schema.SUMMARY_MAX),
+    FormField(
+        "definition",
+        "Definition (markup syntax)",
+        limits.TEXT_INPUT_VALUE,
+        paragraph=True,
+        placeholder="- A bullet\n  - nested\n\n> Tip: a note\n\n1. a step",
+    ),
 )
 
 
@@ -129,46 +169,14 @@ class EntryModal(ModeratorModal):
         values = (
             form_defaults(original) if original is not None else {"term": term[: schema.TERM_MAX]}
         )
-        self.term: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-            custom_id="entry:term",
-            max_length=schema.TERM_MAX,
-            default=values.get("term") or None,
-            placeholder="Google Colab",
-        )
-        self.aliases: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-            custom_id="entry:aliases",
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=limits.TEXT_INPUT_VALUE,
-            default=values.get("aliases") or None,
-            placeholder="colab, gcolab",
-        )
-        self.summary: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-            custom_id="entry:summary",
-            max_length=schema.SUMMARY_MAX,
-            default=values.get("summary") or None,
-        )
-        self.definition: discord.ui.TextInput[EntryModal] = discord.ui.TextInput(
-            custom_id="entry:definition",
-            style=discord.TextStyle.paragraph,
-            required=False,
-            max_length=limits.TEXT_INPUT_VALUE,
-            default=values.get("definition") or None,
-            placeholder="- A bullet\n  - nested\n\n> Tip: a note\n\n1. a step",
-        )
-        inputs = (self.term, self.aliases, self.summary, self.definition)
-        for (_, label), item in zip(ENTRY_FIELDS, inputs, strict=True):
-            self.add_item(discord.ui.Label(text=label, component=item))
+        self.inputs = {field.name: field.input(values.get(field.name)) for field in ENTRY_FIELDS}
+        for field in ENTRY_FIELDS:
+            self.add_item(discord.ui.Label(text=field.label, component=self.inputs[field.name]))
         LIVE_FORMS.add(self.custom_id)
 
     async def on_submit(self, interaction: discord.Interaction, /) -> None:
         """Validate everything, warn about confusable names, then save."""
-        values = {
-            "term": self.term.value,
-            "aliases": self.aliases.value,
-            "summary": self.summary.value,
-            "definition": self.definition.value,
-        }
+        values = {name: item.value for name, item in self.inputs.items()}
         await submit_entry(interaction, values, self.category, self.original, self.after_save)
 
 
@@ -202,7 +210,7 @@ async def submit_entry(
     async def run(inner: discord.Interaction) -> None:
         await save_entry(inner, entry, original, after_save)
 
-    typed = [(label, values.get(name, "")) for name, label in ENTRY_FIELDS]
+    typed = [(field.label, values.get(field.name, "")) for field in ENTRY_FIELDS]
     # The prompt carries the text: a prompt that outlives the bot must not lose it.
     await confirm_or_run(interaction, warnings, run, attachment=typed_file(typed))
 
@@ -230,8 +238,8 @@ async def answer_expired_form(interaction: discord.Interaction) -> None:
 async def submit_stale_form(interaction: discord.Interaction, state: FormState) -> None:
     """Apply an entry form opened before a restart if that is safe; else give its text back."""
     typed = submitted_values(interaction.data)
-    values = {name: typed.get(f"entry:{name}", "") for name, _ in ENTRY_FIELDS}
-    labelled = [(label, values[name]) for name, label in ENTRY_FIELDS]
+    values = {field.name: typed.get(field.custom_id, "") for field in ENTRY_FIELDS}
+    labelled = [(field.label, values[field.name]) for field in ENTRY_FIELDS]
     try:
         if not await require_moderator(interaction, attachment=typed_file(labelled)):
             return

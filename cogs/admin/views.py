@@ -11,17 +11,16 @@ import discord
 from bot import limits
 from bot.client import GlossaryBot, send_ephemeral
 from bot.glossary.diff import describe_revision, format_diff
-from bot.glossary.forms import (
-    parse_when,
-)
-from bot.glossary.models import Entry, NotFound, Revision
+from bot.glossary.models import Entry, NotFound, Revision, parse_when
 from bot.glossary.text import clip
 from bot.services.glossary import LearnedName
+from bot.wording import counted
 from cogs.admin.flows import add_alias_flow
 from cogs.admin.forms import AliasTargetModal, EntryModal, open_form
 from cogs.admin.replies import audit
 from cogs.permissions import bot_of, require_moderator
 from cogs.ui import (
+    CountedPages,
     Paginator,
     RoutedView,
     deferred_if_slow,
@@ -87,7 +86,7 @@ class MissingView(ModeratorListView):
                 discord.SelectOption(
                     label=clip(query, 100),
                     value=str(index),
-                    description=f"{count} lookup{'s' if count != 1 else ''}",
+                    description=counted(count, "lookup"),
                     default=index == self.selected,
                 )
                 for index, (query, count) in enumerate(self.misses)
@@ -173,9 +172,10 @@ def learned_embed(bot: GlossaryBot, pairs: Sequence[LearnedName]) -> discord.Emb
     for rank, pair in enumerate(pairs, 1):
         entry = bot.service.get(pair.entry_key)
         term = entry.term if entry else pair.entry_key
-        plural = "lookup" if pair.count == 1 else "lookups"
         query = member_text(pair.query, 60)
-        lines.append(f"{rank}. {pair.count} {plural} for '{query}' ended on **{clip(term, 80)}**")
+        lines.append(
+            f"{rank}. {counted(pair.count, 'lookup')} for '{query}' ended on **{clip(term, 80)}**"
+        )
     embed = discord.Embed(title="Members found these themselves", description="\n".join(lines))
     embed.set_footer(text="Add one as an alias with one click, or dismiss it.")
     return embed
@@ -260,18 +260,13 @@ class ModeratorPaginator(Paginator):
         return await super().allowed(interaction) and await require_moderator(interaction)
 
 
-class HistoryPageSource:
+class HistoryPageSource(CountedPages):
     """An entry's revisions, newest first, a few per page with what each one changed."""
 
     def __init__(self, bot: GlossaryBot, entry: Entry, total: int) -> None:
+        super().__init__(total, HISTORY_PER_PAGE)
         self.bot = bot
         self.entry = entry
-        self.total = total
-
-    @property
-    def page_count(self) -> int:
-        """Return how many pages there are."""
-        return max(1, -(-self.total // HISTORY_PER_PAGE))
 
     async def page(self, index: int) -> discord.Embed:
         """Return one page; one extra revision is read to diff the page's oldest one."""
@@ -284,7 +279,8 @@ class HistoryPageSource:
             name, value = revision_field(revision, previous)
             embed.add_field(name=name, value=value, inline=False)
         embed.set_footer(
-            text=f"Page {index + 1}/{self.page_count} · {self.total} revisions · "
-            "/glossary-admin revert restores one"
+            text=self.footer(
+                index, counted(self.total, "revision"), "/glossary-admin revert restores one"
+            )
         )
         return embed

@@ -314,6 +314,10 @@ async def test_edit_history_and_revert(
     assert "· edit" in page and "by mod_mia" in page
     assert "summary:" in page and "→ Edited summary for the test." in page
     assert history["data"]["flags"] & EPHEMERAL_FLAG
+    footer = history["data"]["embeds"][0]["footer"]["text"]
+    assert footer == "Page 1/1 · 2 revisions · /glossary-admin revert restores one"
+    _, seeded = await slash(fake_discord, "glossary-admin history", {"term": "colab"})
+    assert seeded["data"]["embeds"][0]["footer"]["text"].startswith("Page 1/1 · 1 revision ·")
 
     first_id = db_rows(db_path, "SELECT MIN(id) FROM revisions WHERE entry_key = ?", ("kaggle",))[
         0

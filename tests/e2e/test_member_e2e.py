@@ -35,6 +35,12 @@ async def start_bot(bot_process: BotFactory, db_path: Path, **env: str) -> BotPr
     )
 
 
+def command_id(fake: FakeDiscord, name: str) -> str:
+    """Return the id the fake Discord gave a synced global slash command."""
+    [command] = [c for c in fake.global_commands if c["name"] == name and c["type"] == 1]
+    return str(command["id"])
+
+
 async def define(fake: FakeDiscord, term: str, **options: Any) -> dict[str, Any]:
     """Run /define and return the callback body."""
     callback = await fake.invoke(fake.slash_interaction("define", {"term": term, **options}))
@@ -120,6 +126,19 @@ async def test_unrelated_word_finds_nothing(shared_bot: SharedBot) -> None:
     assert data["flags"] & EPHEMERAL_FLAG
     assert not data.get("embeds")
     assert "Nothing in the glossary for **pizza**" in data["content"]
+    search = f"</glossary search:{command_id(fake_discord, 'glossary')}>"
+    assert data["content"].endswith(f" Try {search}.")
+
+
+async def test_a_search_that_finds_nothing_points_to_define(shared_bot: SharedBot) -> None:
+    fake_discord = shared_bot.fake
+    interaction = fake_discord.slash_interaction("glossary search", {"text": "zzqqxx"})
+    data = (await fake_discord.invoke(interaction)).json["data"]
+    assert data["flags"] & EPHEMERAL_FLAG
+    define_mention = f"</define:{command_id(fake_discord, 'define')}>"
+    assert data["content"] == (
+        f"No definition contains that. Try {define_mention} with the term itself."
+    )
 
 
 @pytest.mark.parametrize("typed", ["", "k", "gp", "colab", "zzzz"])
