@@ -208,16 +208,17 @@ EXPIRED_VIEW = (
 
 class ViewRoute(
     discord.ui.DynamicItem[discord.ui.Item[Any]],
-    template=r"glossary:view:(?P<token>[0-9a-f]{8}):(?P<slot>[0-9]{1,2})",
+    # "yes"/"no" slots: the confirmation prompts of earlier releases, answered as expired.
+    template=r"glossary:(?:view|prompt):(?P<token>[0-9a-f]{8}):(?P<slot>[0-9]{1,2}|yes|no)",
 ):
-    """Hands every click on a RoutedView to the live view, or says the view expired.
+    """Hands every click on a RoutedView to the live view, or says privately that it expired.
 
     discord.py registers a view only after the message carrying it is sent, so a click racing
     that registration would find no view and get no answer; a click from before a restart
     would get none either. Routing by custom id answers every click exactly once.
     """
 
-    def __init__(self, item: discord.ui.Item[Any], token: str, slot: int) -> None:
+    def __init__(self, item: discord.ui.Item[Any], token: str, slot: int | None) -> None:
         super().__init__(item)
         self.token = token
         self.slot = slot
@@ -227,18 +228,27 @@ class ViewRoute(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ViewRoute:
         """Wrap the clicked component of the message."""
-        return cls(item, match["token"], int(match["slot"]))
+        slot = match["slot"]
+        return cls(item, match["token"], int(slot) if slot.isdigit() else None)
 
     async def callback(self, interaction: discord.Interaction) -> None:
         """Run the live view's component, or answer that it expired."""
         view = LIVE_VIEWS.get(self.token)
         try:
-            if view is None:
-                await edit_clicked(interaction, content=EXPIRED_VIEW, view=None)
+            if view is None or self.slot is None:
+                # Privately, leaving the message alone: it may show what an earlier click did,
+                # or be another member's public list.
+                await send_ephemeral(interaction, EXPIRED_VIEW)
             else:
                 await view.route(interaction, self.slot)
         except Exception as exc:
             await report_error(interaction, exc)
+
+
+def is_prompt_click(interaction: discord.Interaction) -> bool:
+    """Return whether the interaction is a click on a confirmation prompt's button."""
+    data: dict[str, Any] = dict(interaction.data or {})
+    return str(data.get("custom_id", "")).startswith("glossary:prompt:")
 
 
 def picked(interaction: discord.Interaction) -> list[str]:
@@ -256,6 +266,8 @@ class RoutedView(discord.ui.View):
 
     # Replaces the message's text on timeout, when set.
     timeout_content: str | None = None
+    # "prompt" marks a confirmation, whose message the confirmed action's answer replaces.
+    route_kind = "view"
 
     def __init__(self, *, timeout: float) -> None:
         super().__init__(timeout=timeout)
@@ -269,7 +281,7 @@ class RoutedView(discord.ui.View):
     def _claim(self, item: discord.ui.Item[Any]) -> None:
         is_link = isinstance(item, discord.ui.Button) and item.url is not None
         if isinstance(item, discord.ui.Button | discord.ui.Select) and not is_link:
-            item.custom_id = f"glossary:view:{self.token}:{len(self._slots)}"
+            item.custom_id = f"glossary:{self.route_kind}:{self.token}:{len(self._slots)}"
             self._slots.append(item)
 
     def add_item(self, item: discord.ui.Item[Any]) -> RoutedView:
@@ -288,18 +300,22 @@ class RoutedView(discord.ui.View):
 
     async def route(self, interaction: discord.Interaction, slot: int) -> None:
         """Run the component in `slot` for a click that ViewRoute received."""
-        if not self.is_finished() and 0 <= slot < len(self._slots):
-            item = self._slots[slot]
-            if not await self.allowed(interaction):
-                return
-            # The check may wait on the database; another click may have ended the view meanwhile.
-            if not self.is_finished():
-                try:
-                    await item.callback(interaction)
-                except Exception as exc:
-                    await self.on_error(interaction, exc, item)
-                return
-        await edit_clicked(interaction, content=EXPIRED_VIEW, view=None)
+        item = self._slots[slot] if 0 <= slot < len(self._slots) else None
+        if item is None or self.is_finished():
+            await send_ephemeral(interaction, EXPIRED_VIEW)
+            return
+        if not await self.allowed(interaction):
+            return
+        # The check may wait on the database; another click may have ended the view meanwhile.
+        if self.is_finished():
+            await send_ephemeral(interaction, EXPIRED_VIEW)
+        elif getattr(item, "disabled", False):
+            await interaction.response.defer()  # only a forged click reaches a greyed-out one
+        else:
+            try:
+                await item.callback(interaction)
+            except Exception as exc:
+                await self.on_error(interaction, exc, item)
 
     async def on_error(
         self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
@@ -424,6 +440,7 @@ class ConfirmView(RoutedView):
     """Confirm / Cancel buttons for one member; runs `on_confirm` once."""
 
     timeout_content = "Timed out; nothing was changed."
+    route_kind = "prompt"
 
     def __init__(
         self,

@@ -6,9 +6,10 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from rapidfuzz import fuzz, process
 
@@ -32,8 +33,9 @@ log = logging.getLogger(__name__)
 
 # Names this close to another entry's name are probably a mistake; moderators may insist.
 CONFUSABLE_SCORE = 88
-# Extra missed lookups read for the queue, in place of those the glossary answers by now.
-MISS_SPARE = 50
+# Rows read at a time from a ranked list that is filtered in memory.
+RANKED_PAGE = 200
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,15 +319,23 @@ class GlossaryService:
 
     async def top_misses(self, limit: int) -> list[tuple[str, int]]:
         """Return the most frequent lookups that found nothing, with counts, pending first."""
-        await self.flush_usage()
+        await self._try_flush_usage()
         return await self._open_misses(limit)
+
+    async def _try_flush_usage(self) -> None:
+        """Write pending counts before showing figures; a refusing store only makes them older."""
+        try:
+            await self.flush_usage()
+        except Exception:
+            log.warning("Could not write pending lookup counts; showing the stored ones")
 
     async def _open_misses(self, limit: int) -> list[tuple[str, int]]:
         """Return up to `limit` top misses that the glossary still does not answer."""
         # A miss the glossary answers now (an entry or alias added since, by any way, even a
-        # form submitted after a restart) is no gap any more; a few spare rows make up for them.
-        rows = await self.repo.top_misses(limit + MISS_SPARE)
-        return [(query, count) for query, count in rows if self.lookup(query).match is None][:limit]
+        # form submitted after a restart) is no gap any more, however often it was looked up.
+        return await _first_ranked(
+            self.repo.top_misses, lambda row: self.lookup(row[0]).match is None, limit
+        )
 
     async def dismiss_miss(self, query: str) -> None:
         """Hide a missed lookup until someone looks it up again."""
@@ -333,7 +343,7 @@ class GlossaryService:
 
     async def usage(self, days: int, top: int) -> Usage:
         """Return lookups per day, the most used entries and the most frequent misses."""
-        await self.flush_usage()
+        await self._try_flush_usage()
         return Usage(
             await self.repo.daily_counts(days),
             await self.repo.top_entries(top),
@@ -529,14 +539,15 @@ class GlossaryService:
 
     async def learned_aliases(self, limit: int = 10) -> list[LearnedName]:
         """Return learned (query, entry) pairs that would still be new names for the entry."""
-        found = await self.repo.learned_names(limit * 2)
         # Once a query finds its entry (an alias was added since), the pair has done its job.
-        fresh = [
-            pair
-            for pair in found
-            if (match := self.lookup(pair.query).match) is None or match.entry.key != pair.entry_key
-        ]
-        return fresh[:limit]
+        return await _first_ranked(
+            self.repo.learned_names,
+            lambda pair: (
+                (match := self.lookup(pair.query).match) is None
+                or match.entry.key != pair.entry_key
+            ),
+            limit,
+        )
 
     async def apply_learned(self, pair: LearnedName, actor: Actor) -> Entry:
         """Add a learned query as an alias of its entry and clear it from both queues."""
@@ -552,3 +563,18 @@ class GlossaryService:
         """Clear a learned pair, and the miss it came from, from the moderators' queues."""
         await self.repo.dismiss_learned(pair.query, pair.entry_key)
         await self.repo.dismiss_miss(pair.query)
+
+
+async def _first_ranked(
+    read: Callable[[int, int], Awaitable[list[Row]]], keep: Callable[[Row], bool], limit: int
+) -> list[Row]:
+    """Return the first `limit` rows of a ranked list that `keep` accepts, reading page by page."""
+    kept: list[Row] = []
+    offset = 0
+    while len(kept) < limit:
+        page = await read(RANKED_PAGE, offset)
+        kept.extend(row for row in page if keep(row))
+        if len(page) < RANKED_PAGE:
+            break
+        offset += RANKED_PAGE
+    return kept[:limit]

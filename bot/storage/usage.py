@@ -60,13 +60,13 @@ class UsageQueries(StoreBase):
                 (day, hits, missed),
             )
 
-    async def top_misses(self, limit: int = 10) -> list[tuple[str, int]]:
+    async def top_misses(self, limit: int = 10, offset: int = 0) -> list[tuple[str, int]]:
         """Return the most frequent undismissed misses as (latest query text, count)."""
         async with self._read():
             rows = await self._all(
                 "SELECT query, count FROM misses WHERE dismissed_at IS NULL "
-                "ORDER BY count DESC, last_at DESC, norm LIMIT ?",
-                (limit,),
+                "ORDER BY count DESC, last_at DESC, norm LIMIT ? OFFSET ?",
+                (limit, offset),
             )
         return [(row["query"], int(row["count"])) for row in rows]
 
@@ -130,15 +130,15 @@ class UsageQueries(StoreBase):
                 (norm, key, query.strip()[:200], now, now),
             )
 
-    async def learned_names(self, limit: int = 10) -> list[LearnedName]:
+    async def learned_names(self, limit: int = 10, offset: int = 0) -> list[LearnedName]:
         """Return undismissed (query, live entry, count) pairs, most frequent first."""
         async with self._read():
             rows = await self._all(
                 "SELECT l.query, l.entry_key, l.count FROM learned_names l "
                 "JOIN entries e ON e.key = l.entry_key AND e.deleted_at IS NULL "
                 "WHERE l.dismissed_at IS NULL "
-                "ORDER BY l.count DESC, l.last_at DESC, l.norm, l.entry_key LIMIT ?",
-                (limit,),
+                "ORDER BY l.count DESC, l.last_at DESC, l.norm, l.entry_key LIMIT ? OFFSET ?",
+                (limit, offset),
             )
         return [LearnedName(row["query"], row["entry_key"], int(row["count"])) for row in rows]
 

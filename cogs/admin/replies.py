@@ -16,6 +16,7 @@ from cogs.ui import (
     NO_MENTIONS,
     ConfirmView,
     edit_clicked,
+    is_prompt_click,
 )
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ async def reply(interaction: discord.Interaction, content: str, **message: Any) 
     message.setdefault("allowed_mentions", NO_MENTIONS)
     if "embed" in message:
         message["embeds"] = [message.pop("embed")]
-    if interaction.type is discord.InteractionType.component:
+    if is_prompt_click(interaction):
         # Replace the prompt (and its buttons) with the outcome, deferred or not.
         message.setdefault("embeds", [])
         message.setdefault("view", None)

@@ -145,11 +145,10 @@ class MissingView(ModeratorListView):
     async def on_dismiss(self, interaction: discord.Interaction) -> None:
         """Hide the chosen lookup until someone searches for it again."""
         bot = bot_of(interaction)
+        self.stop()  # first, so that a double click is told the queue moved on
         async with deferred_if_slow(interaction):
             await bot.service.dismiss_miss(self.query)
-        await audit(interaction, "miss dismissed", clip(self.query, 100))
-        misses = await bot.service.top_misses(limits.CHOICES)
-        self.stop()
+            misses = await bot.service.top_misses(limits.CHOICES)
         view = MissingView(self.owner_id, misses, self.selected) if misses else None
         if view is not None:
             view.message = self.message  # the same message, greyed out when the new view expires
@@ -159,6 +158,7 @@ class MissingView(ModeratorListView):
             embed=missing_embed(misses),
             view=view,
         )
+        await audit(interaction, "miss dismissed", clip(self.query, 100))
 
 
 # Aliases members taught by opening a suggestion after a miss. ------------------------------

@@ -69,11 +69,6 @@ async def test_dismissed_pair_returns_when_chosen_again(service: GlossaryService
     assert await service.learned_aliases() == [LearnedName("audacity", "daw", 1)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="learned pairs are read with a fixed margin and filtered after: ten pairs that "
-    "found their entry by another way hide every new pair for good",
-)
 async def test_pairs_answered_another_way_never_hide_new_ones(service: GlossaryService) -> None:
     # Members taught ten names, each twice; moderators added them as aliases by command (or
     # "Add as alias" in the missed-lookup queue), which leaves the learned pair in place.

@@ -537,11 +537,6 @@ async def test_a_miss_the_glossary_answers_by_now_leaves_the_queue(
     assert [query for query, _ in (await service.usage(days=14, top=5)).top_misses] == ["qwimble"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the queue reads a fixed number of spare rows: once more misses than that are "
-    "answered by now, the open ones below them vanish and the queue says nothing was missed",
-)
 async def test_misses_answered_since_never_crowd_open_ones_out_of_the_queue(
     service: GlossaryService,
 ) -> None:
