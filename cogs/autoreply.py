@@ -171,10 +171,8 @@ class AutoReply(commands.Cog):
         change: Callable[[AutoReplySettings], AutoReplySettings],
     ) -> AutoReplySettings:
         """Apply `change` to a guild's settings, save them and return the result."""
-        settings = change(await self.settings_for(guild_id))
         async with deferred_if_slow(interaction):
-            await self.bot.service.settings.save_autoreply(guild_id, settings)
-        return settings
+            return await self.bot.service.settings.change_autoreply(guild_id, change)
 
     def settings_embed(self, settings: AutoReplySettings) -> discord.Embed:
         """Return the settings as an embed for moderators."""

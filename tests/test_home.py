@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -72,10 +73,34 @@ async def test_settings_changed_by_another_process_are_read_again(tmp_path: Path
     second = await GlossaryService.open(tmp_path / "g.db")
     try:
         assert (await first.settings.autoreply(1)).mode == "question"
-        off = (await second.settings.autoreply(1)).with_mode("off")
-        await second.settings.save_autoreply(1, off)
+        await second.settings.change_autoreply(1, lambda settings: settings.with_mode("off"))
         assert await first.refresh_if_changed_elsewhere()
         assert (await first.settings.autoreply(1)).mode == "off"
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_changes_to_different_settings_at_once_both_stay(tmp_path: Path) -> None:
+    first = await GlossaryService.open(tmp_path / "g.db")
+    second = await GlossaryService.open(tmp_path / "g.db")
+    try:
+        assert (await first.settings.autoreply(1)).mode == "question"  # now cached in `first`
+        # Two managers at once in this process, and one more in another process.
+        await asyncio.gather(
+            first.settings.change_autoreply(1, lambda s: s.with_mode("mention")),
+            first.settings.change_autoreply(1, lambda s: s.with_cooldowns(user_seconds=77)),
+            second.settings.change_autoreply(1, lambda s: s.with_cooldowns(channel_seconds=1234)),
+        )
+        await first.settings.change_autoreply(1, lambda s: s.with_cooldowns(user_seconds=78))
+        for service in (first, second):
+            service.settings.forget()
+            stored = await service.settings.autoreply(1)
+            assert (stored.mode, stored.cooldown_seconds, stored.user_cooldown_seconds) == (
+                "mention",
+                1234,
+                78,
+            )
     finally:
         await first.close()
         await second.close()
@@ -88,9 +113,7 @@ async def test_a_local_import_does_not_hide_settings_another_process_changed(
     second = await GlossaryService.open(tmp_path / "g.db")
     try:
         assert (await first.settings.autoreply(1)).mode == "question"
-        await second.settings.save_autoreply(
-            1, (await second.settings.autoreply(1)).with_mode("off")
-        )
+        await second.settings.change_autoreply(1, lambda settings: settings.with_mode("off"))
         # The import takes in the new data version; the changed setting must come with it.
         plan = await first.plan_import(first.export())
         await first.apply_import(plan, CLI_ACTOR)

@@ -199,11 +199,22 @@ class AutoReplySettings:
         return cls.from_stored(await repo.guild_settings(guild_id), guild_id=guild_id)
 
     @staticmethod
-    async def save(repo: SettingsStore, guild_id: int, settings: AutoReplySettings) -> None:
-        """Store every field of a guild's settings."""
+    async def save(
+        repo: SettingsStore,
+        guild_id: int,
+        settings: AutoReplySettings,
+        *,
+        since: AutoReplySettings | None = None,
+    ) -> None:
+        """Store a guild's settings: every field, or those that differ from `since`."""
         settings.validate()
-        # One transaction: a failed write must not leave half of a moderator's change behind.
-        await repo.set_settings(guild_id, settings.to_stored())
+        rows = settings.to_stored()
+        if since is not None:
+            before = since.to_stored()
+            rows = {name: value for name, value in rows.items() if before[name] != value}
+        if rows:
+            # One transaction: a failed write must not leave half of a moderator's change behind.
+            await repo.set_settings(guild_id, rows)
 
     def validate(self) -> None:
         """Raise ValidationError when a field is out of range (settings built in code)."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from bot.glossary.autoreply_settings import AutoReplySettings, SettingsStore
@@ -33,6 +35,7 @@ class ServerSettings:
         self._store = store
         self._cached = cached
         self._autoreply: OrderedDict[int, AutoReplySettings] = OrderedDict()
+        self._changing = asyncio.Lock()
 
     def forget(self) -> None:
         """Drop cached values: another process changed the database."""
@@ -73,10 +76,19 @@ class ServerSettings:
             self._autoreply.move_to_end(guild_id)
         return settings
 
-    async def save_autoreply(self, guild_id: int, settings: AutoReplySettings) -> None:
-        """Store a server's automatic-reply settings."""
-        await AutoReplySettings.save(self._store, guild_id, settings)
-        self._remember(guild_id, settings)
+    async def change_autoreply(
+        self, guild_id: int, change: Callable[[AutoReplySettings], AutoReplySettings]
+    ) -> AutoReplySettings:
+        """Apply `change` to a server's automatic-reply settings; store what it changed."""
+        # One change at a time, on settings read afresh (the cache may predate another
+        # process's change), storing only the fields it changed: two managers changing
+        # different settings at once both keep their change.
+        async with self._changing:
+            current = await AutoReplySettings.load(self._store, guild_id)
+            changed = change(current)
+            await AutoReplySettings.save(self._store, guild_id, changed, since=current)
+            self._remember(guild_id, changed)
+            return changed
 
     def _remember(self, guild_id: int, settings: AutoReplySettings) -> None:
         self._autoreply[guild_id] = settings

@@ -102,6 +102,15 @@ async def test_settings_survive_reopening_the_database(db_path: Path) -> None:
         await reopened.close()
 
 
+async def test_a_change_stores_only_the_fields_it_changed(repo: Repository) -> None:
+    seen = await AutoReplySettings.load(repo, GUILD)
+    # Meanwhile someone else (another process) stores a channel cooldown.
+    await AutoReplySettings.save(repo, GUILD, seen.with_cooldowns(channel_seconds=1234))
+    await AutoReplySettings.save(repo, GUILD, seen.with_mode("mention"), since=seen)
+    stored = await AutoReplySettings.load(repo, GUILD)
+    assert (stored.mode, stored.cooldown_seconds) == ("mention", 1234)
+
+
 async def test_settings_are_stored_as_plain_json(repo: Repository) -> None:
     settings = AutoReplySettings(
         allowed_channels=frozenset({3, 1, 2}), disabled_entries=frozenset({"b", "a"})
