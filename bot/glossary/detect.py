@@ -280,10 +280,12 @@ _BARE_MAX_CLAUSES = 6
 _BARE_MAX_WORDS = 16
 _BARE_PREFIXES = frozenset({(), ("a",), ("an",), ("the",)})
 # A message asks about a term only if it holds one of these: a word some question rule needs
-# before the term, a "?", a word of a bare suffix that asks without one ("hags meaning"), or a
-# comparison ("difference between", "vs"). Most chat holds none, so the scan stops there.
+# before the term, a "?", a word of a bare suffix that asks without one ("hags meaning"), a
+# comparison ("difference between", "vs"), or what opens a question about a misspelt term.
+# Most chat holds none, so the scan stops there.
 _QUESTION_WORDS = (
     _ASK_WORDS
+    | _FORGIVE_OPENERS
     | {"?", *_DIFFERENCE_WORDS}
     | {words[0] for words in _VERSUS_ASKS}
     # Any one word of a suffix will do; "is" is too common to be the one.
@@ -485,22 +487,27 @@ class Detector:
         elif _QUESTION_WORDS.isdisjoint(tokens):
             # No question rule can apply, and a typo is forgiven only after an opener.
             return []
-        else:
-            # Only a message that looks like a definition question may hold a misspelt term.
-            forgive = (
-                self._typos is not None
-                and not _FORGIVE_OPENERS.isdisjoint(tokens)
-                and _FORGIVE_HINT.search(text.lower()) is not None
-            )
-            if not named and not forgive:
-                return []
+        elif named:
             clauses = _split(tokens)
-            hits = self._asked(clauses, self._hits(clauses)) if named else []
-            if not hits and forgive:
+            hits = self._asked(clauses, self._hits(clauses))
+            if not hits and self._forgives(text, tokens):
                 hits = self._forgiven(clauses)
+        elif self._forgives(text, tokens):
+            hits = self._forgiven(_split(tokens))
+        else:
+            return []
         if not hits:
             return []
         return _unique(h.entry for h in hits if h.entry.autoreply and h.entry.key not in exclude)
+
+    def _forgives(self, text: str, tokens: list[str]) -> bool:
+        """Return whether a misspelt term may be looked for: the text reads like a question."""
+        return (
+            self._typos is not None
+            # A typo is only forgiven after one of these words (see _forgiven).
+            and not _FORGIVE_OPENERS.isdisjoint(tokens)
+            and _FORGIVE_HINT.search(text.lower()) is not None
+        )
 
     def _vocabulary(self, entry: Entry) -> frozenset[str]:
         """Return the entry's word stems, computed once when first needed."""
