@@ -587,11 +587,14 @@ class _MessageFacts:
 
     def __init__(self, clauses: list[_Clause]) -> None:
         self.clauses = clauses
+        self._asks: bool | None = None
         self._clause_facts: dict[int, tuple[bool, int]] = {}
 
     def asks(self) -> bool:
         """Return whether any clause ends in "?"."""
-        return any(clause.asks for clause in self.clauses)
+        if self._asks is None:
+            self._asks = any(clause.asks for clause in self.clauses)
+        return self._asks
 
     def clause(self, index: int) -> tuple[bool, int]:
         """Return (says "which", how many words are not filler) for one clause."""
