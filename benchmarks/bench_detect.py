@@ -1,21 +1,29 @@
-"""Measure Detector.scan throughput against a naive per-alias regex loop.
+"""Measure Detector.scan throughput against a naive per-alias regex loop and another revision.
 
-Run: .venv/bin/python benchmarks/bench_detect.py [--seconds 1.0] [--cli 200000]
-Figures are messages per second on one core; the glossary grows with synthetic entries.
+Run: .venv/bin/python benchmarks/bench_detect.py [--seconds 1.0] [--cli 200000] [--against REV]
+Figures are messages per CPU second on one core (the median of --rounds measurements); the
+glossary grows with synthetic entries. With --against, git revision REV's detector (and with
+--cli its whole `scan` command) is measured in the same run, alternating with this tree's, so
+the ratio holds on a shared machine. `scan --json` is timed with an empty stdin too: its
+start-up (imports, opening the database, building the indexes) is reported apart from the
+messages per second that follow it.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +39,8 @@ from bot.glossary.models import Entry
 from bot.glossary.text import normalize
 from bot.glossary.yamlio import dump_document
 
-GLOSSARY = Path(__file__).resolve().parents[1] / "data" / "glossary.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+GLOSSARY = ROOT / "data" / "glossary.yaml"
 SIZES = (26, 1_000, 10_000)
 
 # Realistic traffic: mostly chatter and help requests, a few definition questions.
@@ -145,8 +154,45 @@ def importable_entries(count: int) -> list[Entry]:
     return entries
 
 
-def cli_rate(size: int, count: int) -> tuple[float, float]:
-    """Return messages per second through `python -m bot scan --json` (CPU time, wall time)."""
+def detector_at(revision: str) -> type[Detector]:
+    """Return the Detector class of bot/glossary/detect.py at a git revision."""
+    source = subprocess.run(
+        ["git", "show", f"{revision}:bot/glossary/detect.py"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    module = types.ModuleType(f"detect_at_{revision}")
+    # Dataclasses look their module up while the class is built.
+    sys.modules[module.__name__] = module
+    exec(compile(source, f"{revision}:bot/glossary/detect.py", "exec"), module.__dict__)
+    detector: type[Detector] = module.Detector
+    return detector
+
+
+def tree_at(revision: str, folder: Path) -> Path:
+    """Extract the files of a git revision into folder and return it."""
+    archive = subprocess.run(
+        ["git", "archive", revision], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def child_cpu(command: list[str], env: dict[str, str], cwd: Path, data: bytes) -> tuple[float, int]:
+    """Run a command with data on stdin; return its CPU seconds and its lines of output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(command, env=env, cwd=cwd, input=data, capture_output=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{cwd}: scan failed: {done.stderr.decode(errors='replace')}")
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return cpu, done.stdout.count(b"\n")
+
+
+def cli_rates(size: int, count: int, trees: dict[str, Path], rounds: int) -> None:
+    """Print start-up CPU and messages per CPU second of `python -m bot scan --json` per tree."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         env = {**os.environ, "GLOSSARY_DB": str(root / "glossary.db")}
@@ -156,51 +202,90 @@ def cli_rate(size: int, count: int) -> tuple[float, float]:
         subprocess.run(
             [*command, "import", str(root / "glossary.yaml")],
             env=env,
+            cwd=ROOT,
             check=True,
             capture_output=True,
         )
         lines = [json.dumps(message) + "\n" for message in MESSAGES]
         data = "".join(lines * (count // len(lines))).encode()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        done = subprocess.run(
-            [*command, "scan", "--json"], env=env, input=data, capture_output=True, check=True
-        )
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-        answered = done.stdout.count(b"\n")
-        return answered / cpu, answered / wall
+        starts: dict[str, list[float]] = {name: [] for name in trees}
+        totals: dict[str, list[float]] = {name: [] for name in trees}
+        answered = 0
+        for _ in range(rounds):
+            for name, tree in trees.items():
+                # The tree's own `bot` package: python -m puts the working directory first.
+                tree_env = {**env, "PYTHONPATH": str(tree)}
+                starts[name].append(child_cpu([*command, "scan", "--json"], tree_env, tree, b"")[0])
+                cpu, answered = child_cpu([*command, "scan", "--json"], tree_env, tree, data)
+                totals[name].append(cpu)
+        print(f"scan --json, {size:,} entries, {answered:,} messages, median of {rounds}:")
+        for name in trees:
+            start, total = statistics.median(starts[name]), statistics.median(totals[name])
+            print(
+                f"  {name:<12} start-up {start * 1000:,.0f} ms CPU; "
+                f"{answered / total:,.0f} msg/CPU-s with it, "
+                f"{answered / (total - start):,.0f} msg/CPU-s after it"
+            )
 
 
 def main() -> None:
     """Print a table of throughput per glossary size and mode."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="measurements per median")
     parser.add_argument(
         "--cli", type=int, default=0, metavar="N", help="also pipe N messages through scan --json"
     )
+    parser.add_argument("--against", metavar="REV", help="also measure git revision REV")
     args = parser.parse_args()
     if args.cli:
-        cpu, wall = cli_rate(1_000, args.cli)
-        print(f"scan --json, 1,000 entries: {cpu:,.0f} msg/CPU-s, {wall:,.0f} msg/s wall")
-    print(
+        with tempfile.TemporaryDirectory() as folder:
+            trees = {"this tree": ROOT}
+            if args.against:
+                trees[args.against] = tree_at(args.against, Path(folder))
+            cli_rates(1_000, args.cli, trees, args.rounds)
+    other = detector_at(args.against) if args.against else None
+    header = (
         f"{'entries':>8} {'build ms':>9} {'question/s':>11} {'mention/s':>10} "
         f"{'naive/s':>9} {'question/naive':>15}"
     )
+    if other:
+        header += (
+            f" {'REV question/s':>15} {'REV mention/s':>14} {'new/REV q':>10} {'new/REV m':>10}"
+        )
+    print(header)
     for size in SIZES:
         entries = synthetic_entries(size)
         matcher = Matcher(entries)
         start = time.perf_counter()
         detector = Detector(entries, typos=matcher)
         build_ms = (time.perf_counter() - start) * 1000
-        question = rate(detector.scan, args.seconds)
-        mention = rate(lambda text, d=detector: d.scan(text, "mention"), args.seconds)
+        scans: dict[str, Callable[[str], object]] = {
+            "question": detector.scan,
+            "mention": functools.partial(detector.scan, mode="mention"),
+        }
+        if other:
+            old = other(entries, typos=matcher)
+            scans["old question"] = old.scan
+            scans["old mention"] = functools.partial(old.scan, mode="mention")
+        found: dict[str, list[float]] = {name: [] for name in scans}
+        # Alternate the scans round by round: a change in the machine's load hits them all.
+        for _ in range(args.rounds):
+            for name, scan in scans.items():
+                found[name].append(rate(scan, args.seconds))
+        rates = {name: statistics.median(values) for name, values in found.items()}
         naive = rate(naive_scanner(entries), args.seconds)
-        print(
-            f"{size:>8} {build_ms:>9.1f} {question:>11,.0f} {mention:>10,.0f} "
-            f"{naive:>9,.0f} {question / naive:>14,.1f}x"
+        row = (
+            f"{size:>8} {build_ms:>9.1f} {rates['question']:>11,.0f} {rates['mention']:>10,.0f} "
+            f"{naive:>9,.0f} {rates['question'] / naive:>14,.1f}x"
         )
+        if other:
+            row += (
+                f" {rates['old question']:>15,.0f} {rates['old mention']:>14,.0f}"
+                f" {rates['question'] / rates['old question']:>9.2f}x"
+                f" {rates['mention'] / rates['old mention']:>9.2f}x"
+            )
+        print(row)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from typing import Any, TextIO, cast
 from bot import exitcodes
 from bot.config import DEFAULT_DB_PATH, ConfigError, Settings, load_dotenv_file, load_settings
 from bot.glossary.matcher import Hit, LookupResult
-from bot.glossary.models import GlossaryError, ValidationError
+from bot.glossary.models import Entry, GlossaryError, ValidationError
 from bot.glossary.yamlio import MAX_CLI_DOCUMENT_BYTES
 from bot.refusals import describe
 from bot.services.glossary import CLI_ACTOR, GlossaryService, ImportPlan
@@ -103,8 +103,22 @@ def _stdin_lines() -> Iterable[list[bytes]]:
         yield [pending]
 
 
+_DECODER = json.JSONDecoder()
+
+
 def _scan_message(raw: bytes) -> str:
     """Return the chat message a stdin line holds as a JSON string, or raise ValueError."""
+    # The common line, a UTF-8 string and nothing after it, skips json.loads' encoding guess
+    # (a second byte 0 would make it read UTF-16); anything else takes json.loads' path.
+    if raw[:1] == b'"' and raw[1:2] != b"\x00":
+        try:
+            text = raw.decode("utf-8", "surrogatepass")
+            message, end = _DECODER.raw_decode(text)
+        except ValueError:
+            pass  # json.loads below says what is wrong
+        else:
+            if end == len(text) and isinstance(message, str):
+                return message
     try:
         message = json.loads(raw)
     except UnicodeDecodeError:
@@ -116,20 +130,62 @@ def _scan_message(raw: bytes) -> str:
     return message
 
 
-def _scan_line(service: GlossaryService, args: argparse.Namespace, raw: bytes) -> str:
-    """Return the answer line for one stdin line; raise ValueError for a bad line."""
-    message = _scan_message(raw)
-    triggers = service.scan(message, args.mode)
-    if args.json:
-        found = [{"key": entry.key, "term": entry.term} for entry in triggers]
-        line = json.dumps({"message": message, "triggers": found}, ensure_ascii=False)
-    else:
-        line = ", ".join(entry.term for entry in triggers) or "-"
+# json.dumps(..., ensure_ascii=False) of one string, without building an encoder per call.
+_json_string = json.JSONEncoder(ensure_ascii=False).encode
+
+
+class _ScanAnswers:
+    """The answer lines of `scan`, each entry's JSON built once per run."""
+
+    def __init__(self, service: GlossaryService, args: argparse.Namespace) -> None:
+        self._service = service
+        self._mode = args.mode
+        self._json = args.json
+        self._triggers: dict[str, str] = {}
+
+    def line(self, raw: bytes) -> str:
+        """Return the answer line for one stdin line; raise ValueError for a bad line."""
+        message = _scan_message(raw)
+        triggers = self._service.scan(message, self._mode)
+        if not self._json:
+            return ", ".join(entry.term for entry in triggers) or "-"
+        # The same text as json.dumps({"message": ..., "triggers": [...]}, ensure_ascii=False).
+        found = ", ".join(self._trigger(entry) for entry in triggers)
+        return f'{{"message": {_json_string(message)}, "triggers": [{found}]}}'
+
+    def _trigger(self, entry: Entry) -> str:
+        """Return one entry's trigger object as JSON."""
+        found = self._triggers.get(entry.key)
+        if found is None:
+            found = json.dumps({"key": entry.key, "term": entry.term}, ensure_ascii=False)
+            self._triggers[entry.key] = found
+        return found
+
+    def error(self, number: int, problem: str) -> str:
+        """Return the answer line for a stdin line that could not be read."""
+        if self._json:
+            return json.dumps({"line": number, "error": problem})
+        return f"error: line {number}: {problem}"
+
+
+_SURROGATE = "the message holds a lone surrogate, which is not valid Unicode"
+
+
+def _encodable(answers: list[str], numbers: list[int], scan: _ScanAnswers) -> int:
+    """Replace the answers that UTF-8 cannot encode by errors; return how many there were."""
     try:
-        line.encode("utf-8")
+        "\n".join(answers).encode("utf-8")
     except UnicodeEncodeError:
-        raise ValueError("the message holds a lone surrogate, which is not valid Unicode") from None
-    return line
+        # Rare (a lone surrogate escaped in the JSON): find the lines one by one.
+        bad = 0
+        for index, answer in enumerate(answers):
+            try:
+                answer.encode("utf-8")
+            except UnicodeEncodeError:
+                answers[index] = scan.error(numbers[index], _SURROGATE)
+                bad += 1
+        return bad
+    return 0
 
 
 async def cmd_scan(service: GlossaryService, args: argparse.Namespace, out: TextIO) -> int:
@@ -138,20 +194,23 @@ async def cmd_scan(service: GlossaryService, args: argparse.Namespace, out: Text
     A bad line gets an error in its place (`{"line", "error"}` with --json) and the next
     lines are still answered; the exit code is then 2.
     """
+    scan = _ScanAnswers(service, args)
     number = bad = 0
     for batch in _stdin_lines():
         answers: list[str] = []
+        numbers: list[int] = []
         for raw in batch:
             number += 1
-            if not raw.strip():
+            if not raw or raw.isspace():
                 continue
             try:
-                answers.append(_scan_line(service, args, raw))
+                answers.append(scan.line(raw))
             except ValueError as exc:
                 bad += 1
-                error = {"line": number, "error": str(exc)}
-                answers.append(json.dumps(error) if args.json else f"error: line {number}: {exc}")
+                answers.append(scan.error(number, str(exc)))
+            numbers.append(number)
         if answers:
+            bad += _encodable(answers, numbers, scan)
             out.write("\n".join(answers) + "\n")
         # Once per read, not per line: a million piped messages are not a million writes.
         out.flush()

@@ -362,6 +362,27 @@ def test_scan_json_contract(db: Path) -> None:
     assert all(set(t) == {"key", "term"} for line in lines for t in line["triggers"])
 
 
+def test_scan_json_lines_are_what_json_dumps_writes(db: Path) -> None:
+    # The answer lines are built from pieces; they must stay byte for byte json.dumps' text.
+    messages = [
+        'what is "HAGS"?',
+        "back\\slash \\ what is hags",
+        "café, what’s colab?",
+        "tab\there\u2028line sep\x07 and kaggle",
+        "😭 hags?",
+        "",
+    ]
+    stdin = "".join(json.dumps(message) + "\n" for message in messages)
+    proc = run_cli("scan", "--json", db=db, stdin=stdin)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.decode().removesuffix("\n").split("\n")  # not at U+2028
+    keys = [[t["key"] for t in json.loads(line)["triggers"]] for line in lines]
+    assert keys == [["hags"], ["hags"], ["google-colab"], [], ["hags"], []]
+    for message, line in zip(messages, lines, strict=True):
+        triggers = [{"key": t["key"], "term": t["term"]} for t in json.loads(line)["triggers"]]
+        assert line == json.dumps({"message": message, "triggers": triggers}, ensure_ascii=False)
+
+
 def test_scan_mention_mode(db: Path) -> None:
     proc = run_cli(
         "scan", "--json", "--mode", "mention", db=db, stdin=json.dumps("I disabled HAGS") + "\n"

@@ -39,7 +39,6 @@ _NOT_PROSE = re.compile(
     r"<https?://[^\s>]+>|(?:https?://|www\.)\S+|<a?:\w+:\d+>|:[A-Za-z][\w+-]*:"
     r"|<(?:@[!&]?|#)\d+>|</[^\s<>]+:\d+>|<t:-?\d+(?::\w)?>"
 )
-_MARKUP_HINTS = ("`", "|", "<", ">", ":", "www.")
 
 
 def _replace_markup(match: re.Match[str]) -> str:
@@ -49,7 +48,15 @@ def _replace_markup(match: re.Match[str]) -> str:
 
 def strip_markup(message: str) -> str:
     """Return the message without code, quotes, spoilers, links, custom emoji or mentions."""
-    if not any(hint in message for hint in _MARKUP_HINTS):
+    # Every construct holds one of these; most messages hold none (faster than one regex).
+    if not (
+        "`" in message
+        or "|" in message
+        or "<" in message
+        or ">" in message
+        or ":" in message
+        or "www." in message
+    ):
         return message
     return _MARKUP.sub(_replace_markup, message)
 
@@ -59,7 +66,6 @@ def strip_markup(message: str) -> str:
 # A word is what text.normalize keeps; a clause ends at ? ! ; , a line break, or a full
 # stop that is not inside a name such as "Lightning.AI".
 _TOKEN = re.compile(r"[^\W_]+|[?!;,\n]|\.(?!\w)")
-_WORD = re.compile(r"[^\W_]+")
 _CHUNK = re.compile(r"\S+|\n")
 
 
@@ -86,32 +92,48 @@ def _tokens(text: str) -> Iterator[tuple[str, int, int]]:
             yield match.group(), chunk.start(), chunk.end()
 
 
-def _clauses(text: str, *, spans: bool = True) -> list[_Clause]:
-    """Split a message into clauses of normalised words (with their spans if asked)."""
+def _fold(text: str) -> str:
+    """Return the text as the scan reads it: NFKC and casefolded, as text.normalize does."""
+    # ASCII casefolds to lower() and NFKC leaves it alone. Folding the whole text gives the
+    # same tokens as _tokens' chunk by chunk: NFKC never joins characters across whitespace.
+    return text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
+
+
+# The tokens of _TOKEN that are not words.
+_MARKS = frozenset("?!;,\n.")
+
+
+def _split(tokens: list[str], spans: list[tuple[int, int]] | None = None) -> list[_Clause]:
+    """Group words into clauses at the marks, with the words' spans if given (one per token)."""
+    if _MARKS.isdisjoint(tokens):
+        # Most chat messages are one clause.
+        return [_Clause(tokens, spans or [])] if tokens else []
     clauses: list[_Clause] = []
-    current = _Clause([], [])
-    if not spans and text.isascii():
-        # The scan's fast path: the words alone, with no offsets to carry.
-        tokens: Iterable[tuple[str, int, int]] = ((t, 0, 0) for t in _TOKEN.findall(text.lower()))
-    else:
-        tokens = _tokens(text)
-    for token, start, end in tokens:
-        if token[0].isalnum():
-            # "_" splits words in text.normalize; [^\W_] already excludes it.
-            current.words.append(token)
-            if spans:
-                current.spans.append((start, end))
-            continue
-        if token == "?":
-            current.asks = True
-        if current.words:
-            clauses.append(current)
-            current = _Clause([], [])
-        elif token == "?" and clauses:
-            clauses[-1].asks = True
-    if current.words:
-        clauses.append(current)
+    count = len(tokens)
+    asks = False  # a "?" that ends no words marks the clauses on both sides of it
+    start = 0
+    for end in [i for i, token in enumerate(tokens) if token in _MARKS] + [count]:
+        question = end < count and tokens[end] == "?"
+        if end > start:
+            words_spans = spans[start:end] if spans else []
+            clauses.append(_Clause(tokens[start:end], words_spans, asks or question))
+            asks = False
+        elif question:
+            asks = True
+            if clauses:
+                clauses[-1].asks = True
+        start = end + 1
     return clauses
+
+
+def _clauses(text: str) -> list[_Clause]:
+    """Split a message into clauses of normalised words with their spans in the text."""
+    tokens: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for token, start, end in _tokens(text):
+        tokens.append(token)
+        spans.append((start, end))
+    return _split(tokens, spans)
 
 
 # --- question rules ----------------------------------------------------------------------
@@ -122,34 +144,49 @@ _DET = r"(?: (?:a|an|the|this|that|these|those|some|so called|thing called))?"
 _NOUN_HEAD = r"(?: (?:word|term|acronym|abbreviation|abbr|setting|option|thing))?"
 _TAIL_DET = _DET + _NOUN_HEAD + "$"
 
-_ASK_WHAT_IS = re.compile(
-    rf"(?:^| )(?:{_WHAT}{_ADV}? (?:is|s|are|re|r|was|were|iz)"
+
+def _ask_rule(*bodies: str) -> re.Pattern[str]:
+    """Compile question rules, each read from a word boundary to the end of the words before."""
+    return re.compile(rf"(?:^| )(?:{'|'.join(bodies)})")
+
+
+_WHAT_IS = (
+    rf"(?:{_WHAT}{_ADV}? (?:is|s|are|re|r|was|were|iz)"
     rf"|(?:whats|wats|wuts|whts|wots|whatre|whatis|wtf|wth) (?:is|s|are)"
     rf"|whats|wats|wuts|whts|wots|whatre|whatis|wtfs){_ADV}?{_TAIL_DET}"
 )
-_ASK_WHAT_DOES = re.compile(
-    rf"(?:^| )(?:{_WHAT}|whatd|wtf|wth) (?:does|do|dose|dos|doe|did|doez){_TAIL_DET}"
+_WHAT_DOES = rf"(?:{_WHAT}|whatd|wtf|wth) (?:does|do|dose|dos|doe|did|doez){_TAIL_DET}"
+_MEANING = (
+    rf"(?:meaning|meanin|definition|def|defn|explanation|explaination) of{_TAIL_DET}"
+    rf"|(?:(?:mean|meant|means) by|wdym(?: by)?|wym(?: by)?){_TAIL_DET}"
 )
-_ASK_MEANING = re.compile(
-    rf"(?:^| )(?:meaning|meanin|definition|def|defn|explanation|explaination) of{_TAIL_DET}"
-    rf"|(?:^| )(?:(?:mean|meant|means) by|wdym(?: by)?|wym(?: by)?){_TAIL_DET}"
-)
-_ASK_EXPLAIN = re.compile(
-    r"(?:^| )(?:explain|explian|expain|explane|eli5|define|defne)"
+_EXPLAIN = (
+    r"(?:explain|explian|expain|explane|eli5|define|defne)"
     rf"(?: (?:me|to me|for me|us|to us))?(?: what(?: is| are| s)?)?{_TAIL_DET}"
 )
-_ASK_INDIRECT = re.compile(rf"(?:^| ){_WHAT}{_TAIL_DET}")
-_ASK_HOW = re.compile(r"(?:^| )how (?:does|do|did|would|will)(?: (?:a|an|the))?$")
+_INDIRECT = rf"{_WHAT}{_TAIL_DET}"
+_HOW = r"how (?:does|do|did|would|will)(?: (?:a|an|the))?$"
+_ASK_WHAT_IS = _ask_rule(_WHAT_IS)
+_ASK_WHAT_DOES = _ask_rule(_WHAT_DOES)
+_ASK_MEANING = _ask_rule(_MEANING, _EXPLAIN)
+_ASK_INDIRECT = _ask_rule(_INDIRECT)
+_ASK_HOW = _ask_rule(_HOW)
+# Whether any rule above applies: one search rejects most mentions that follow a "what".
+_ASK_ANY = _ask_rule(_WHAT_IS, _WHAT_DOES, _MEANING, _EXPLAIN, _INDIRECT, _HOW)
 _WORK = frozenset({"work", "works", "function", "operate"})
 # Prepositions after a term: "a checkpoint in rvc" keeps the subject, "a fork in the road"
 # names another thing, told apart by whether the following words belong to the entry.
 _PREPOSITIONS = frozenset({"in", "for", "to", "within", "inside", "on", "of", "with", "from"})
 # A question comparing two terms asks about both.
+_DIFFERENCE_WORDS = ("difference", "differences", "diff", "comparison")
 _DIFFERENCE = re.compile(
-    r"(?:^| )(?:difference|differences|diff|comparison) (?:between|of)(?: (?:a|an|the))?$"
+    rf"(?:^| )(?:{'|'.join(_DIFFERENCE_WORDS)}) (?:between|of)(?: (?:a|an|the))?$"
 )
 _VERSUS = frozenset({("vs",), ("versus",), ("v",), ("or",), ("and",), ("vs", "the")})
+# Between two terms, these ask even without a question mark ("lossy vs lossless").
+_VERSUS_ASKS = frozenset({("vs",), ("versus",), ("vs", "the")})
 _BETTER = frozenset({("better", "than"), ("worse", "than"), ("or",), ("vs",), ("versus",)})
+_COMPARING = _VERSUS | _BETTER
 # Clear definition questions whose subject names no entry: candidates for a typo.
 _FORGIVE = re.compile(
     r"^(?:(?:hey|hi|yo|so|ok|okay|wait|sorry|guys|um|uh) )*"
@@ -236,10 +273,24 @@ _BARE_SUFFIXES = frozenset(
         ("is",),
     }
 )
+# A bare term followed only by these asks only if the clause ends in "?".
+_WEAK_SUFFIXES = frozenset({("is",), ("what",)})
 # A bare question is a short message; longer ones are never "just the term".
 _BARE_MAX_CLAUSES = 6
 _BARE_MAX_WORDS = 16
 _BARE_PREFIXES = frozenset({(), ("a",), ("an",), ("the",)})
+# A message asks about a term only if it holds one of these: a word some question rule needs
+# before the term, a "?", a word of a bare suffix that asks without one ("hags meaning"), a
+# comparison ("difference between", "vs"), or what opens a question about a misspelt term.
+# Most chat holds none, so the scan stops there.
+_QUESTION_WORDS = (
+    _ASK_WORDS
+    | _FORGIVE_OPENERS
+    | {"?", *_DIFFERENCE_WORDS}
+    | {words[0] for words in _VERSUS_ASKS}
+    # Any one word of a suffix will do; "is" is too common to be the one.
+    | {next(word for word in words if word != "is") for words in _BARE_SUFFIXES - _WEAK_SUFFIXES}
+)
 _FOLLOW_UP = re.compile(
     rf"^(?:{_WHAT}|whats|wats)(?: (?:is|s|does|do|even|exactly))*(?: (?:that|this|it|mean))*$"
     r"|^(?:explain|eli5|meaning|definition|define)$"
@@ -304,10 +355,10 @@ def _asks_in_clause(
     if _ASK_WORDS.isdisjoint(before):
         return False
     pre = " ".join(before)
+    if _ASK_ANY.search(pre) is None or _NOT_ASKING.search(pre):
+        return False
     # The rules read a few words either side; bounded slices keep long messages linear.
     tail = words[end : end + 12]
-    if _NOT_ASKING.search(pre):
-        return False
     if _ASK_WHAT_IS.search(pre):
         definite = pre.endswith(("the", "this", "that", "these", "those"))
         return _tail_ok(tail, loose=not definite) and _tail_fits(tail, lambda: vocabulary(entry))
@@ -316,7 +367,7 @@ def _asks_in_clause(
         return bool(tail) and tail[0] in _WORK and _tail_ok(tail[1:], loose=False)
     if _ASK_WHAT_DOES.search(pre):
         return _after_meaning_verb(tail)
-    if _ASK_MEANING.search(pre) or _ASK_EXPLAIN.search(pre):
+    if _ASK_MEANING.search(pre):
         return _tail_ok(tail, loose=True)
     if _ASK_INDIRECT.search(pre):
         return _indirect(tail)
@@ -337,7 +388,7 @@ def _bare(clauses: list[_Clause], index: int, start: int, end: int) -> bool:
     suffix = tuple(w for w in after[i:] if w not in _FILLER)
     if suffix and suffix not in _BARE_SUFFIXES:
         return False
-    if not (clause.asks or (suffix and suffix not in {("is",), ("what",)})):
+    if not (clause.asks or (suffix and suffix not in _WEAK_SUFFIXES)):
         return False
     others = (c for n, c in enumerate(clauses) if n != index)
     rests = (" ".join(w for w in c.words if w not in _FILLER) for c in others)
@@ -347,7 +398,7 @@ def _bare(clauses: list[_Clause], index: int, start: int, end: int) -> bool:
 # --- detector ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Hit:
     """One mention of an entry: clause index and word span within that clause."""
 
@@ -381,13 +432,14 @@ class Detector:
             for name in entry.names:
                 for variant in _number_variants(normalize(name)):
                     self._add(names, variant, entry)
-        first: dict[str, int] = {}
+        lengths: dict[str, set[int]] = {}
         for name in names:
             words = name.split(" ")
-            first[words[0]] = max(first.get(words[0], 0), len(words))
+            lengths.setdefault(words[0], set()).add(len(words))
         self._names = names
-        # First word -> longest name starting with it: most words of a message miss here.
-        self._first = first
+        # First word -> the word counts of the names starting with it, longest first: most
+        # words of a message miss here, and a hit tries only lengths some name has.
+        self._first = {word: tuple(sorted(ns, reverse=True)) for word, ns in lengths.items()}
 
     @staticmethod
     def _add(names: dict[str, Entry], name: str, entry: Entry) -> None:
@@ -401,26 +453,25 @@ class Detector:
         first, names = self._first, self._names
         for index, clause in enumerate(clauses):
             words = clause.words
-            i, count = 0, len(words)
-            while i < count:
-                longest = first.get(words[i])
-                if longest is None:
-                    i += 1
+            count = len(words)
+            free = 0  # the first word not inside an earlier match
+            for i, word in enumerate(words):
+                lengths = first.get(word)
+                if lengths is None or i < free:
                     continue
-                for n in range(min(longest, count - i), 0, -1):
-                    entry = names.get(" ".join(words[i : i + n]))
+                for n in lengths:
+                    if i + n > count:
+                        continue
+                    entry = names.get(" ".join(words[i : i + n]) if n > 1 else word)
                     if entry is not None:
                         hits.append(_Hit(entry, index, i, i + n))
-                        i += n
+                        free = i + n
                         break
-                else:
-                    i += 1
         return hits
 
-    def _might_match(self, text: str) -> bool:
-        """Return False when no word of the text starts any name: the common, cheap case."""
-        words = _WORD.findall(text.lower()) if text.isascii() else normalize(text).split()
-        return not self._first.keys().isdisjoint(words)
+    def _named(self, tokens: list[str]) -> bool:
+        """Return whether any token starts a name: False is the common, cheap case."""
+        return not self._first.keys().isdisjoint(tokens)
 
     def scan(
         self, message: str, mode: Mode = "question", *, exclude: Collection[str] = ()
@@ -429,18 +480,34 @@ class Detector:
         if mode == "off":
             return []
         text = strip_markup(message)
-        named = self._might_match(text)
-        # Only a message that looks like a definition question may hold a misspelt term.
-        forgive = mode == "question" and self._typos is not None
-        if not named and not (forgive and _FORGIVE_HINT.search(text.lower())):
+        tokens = _TOKEN.findall(_fold(text))
+        named = self._named(tokens)
+        if mode != "question":
+            hits = self._hits(_split(tokens)) if named else []
+        elif _QUESTION_WORDS.isdisjoint(tokens):
+            # No question rule can apply, and a typo is forgiven only after an opener.
             return []
-        clauses = _clauses(text, spans=False)
-        hits = self._hits(clauses) if named else []
-        if mode == "question":
-            hits = self._asked(clauses, hits)
-            if not hits and forgive and (not named or _FORGIVE_HINT.search(text.lower())):
+        elif named:
+            clauses = _split(tokens)
+            hits = self._asked(clauses, self._hits(clauses))
+            if not hits and self._forgives(text, tokens):
                 hits = self._forgiven(clauses)
+        elif self._forgives(text, tokens):
+            hits = self._forgiven(_split(tokens))
+        else:
+            return []
+        if not hits:
+            return []
         return _unique(h.entry for h in hits if h.entry.autoreply and h.entry.key not in exclude)
+
+    def _forgives(self, text: str, tokens: list[str]) -> bool:
+        """Return whether a misspelt term may be looked for: the text reads like a question."""
+        return (
+            self._typos is not None
+            # A typo is only forgiven after one of these words (see _forgiven).
+            and not _FORGIVE_OPENERS.isdisjoint(tokens)
+            and _FORGIVE_HINT.search(text.lower()) is not None
+        )
 
     def _vocabulary(self, entry: Entry) -> frozenset[str]:
         """Return the entry's word stems, computed once when first needed."""
@@ -471,7 +538,7 @@ class Detector:
         """Return the hits that the message asks about."""
         asked: list[_Hit] = []
         previous: _Hit | None = None
-        facts = _MessageFacts(clauses)
+        facts: _MessageFacts | None = None
         for number, hit in enumerate(hits):
             words = clauses[hit.clause].words
             if (
@@ -481,7 +548,11 @@ class Detector:
             ):
                 asked.append(hit)
                 previous = hit
-            elif number + 1 < len(hits) and _compared(facts, hit, hits[number + 1]):
+            elif number + 1 < len(hits):
+                # Only a message naming two terms can compare them: worked out then, once.
+                facts = facts or _MessageFacts(clauses)
+                if not _compared(facts, hit, hits[number + 1]):
+                    continue
                 asked.extend((hit, hits[number + 1]))
                 previous = hits[number + 1]
         return asked
@@ -489,7 +560,7 @@ class Detector:
     def find_terms(self, message: str) -> list[tuple[Entry, str]]:
         """Return every entry named in the message with the text as written, in order."""
         text = _NOT_PROSE.sub(lambda match: " " * len(match.group()), message)
-        if not self._might_match(text):
+        if not self._named(_TOKEN.findall(_fold(text))):
             return []
         clauses = _clauses(text)
         found: dict[str, tuple[Entry, str]] = {}
@@ -516,8 +587,14 @@ class _MessageFacts:
 
     def __init__(self, clauses: list[_Clause]) -> None:
         self.clauses = clauses
-        self.asks = any(clause.asks for clause in clauses)
+        self._asks: bool | None = None
         self._clause_facts: dict[int, tuple[bool, int]] = {}
+
+    def asks(self) -> bool:
+        """Return whether any clause ends in "?"."""
+        if self._asks is None:
+            self._asks = any(clause.asks for clause in self.clauses)
+        return self._asks
 
     def clause(self, index: int) -> tuple[bool, int]:
         """Return (says "which", how many words are not filler) for one clause."""
@@ -536,13 +613,16 @@ def _compared(facts: _MessageFacts, first: _Hit, second: _Hit) -> bool:
     clause = facts.clauses[first.clause]
     words = clause.words
     between = tuple(words[first.end : second.start])
+    if between not in _COMPARING:
+        # Every rule below needs one of these between the terms.
+        return False
     pre = " ".join(words[max(0, first.start - 6) : first.start])
     if _DIFFERENCE.search(pre):
         return between in _VERSUS
-    if between in {("vs",), ("versus",), ("vs", "the")}:
+    if between in _VERSUS_ASKS:
         # A bare "lossy vs lossless" asks; "i tested flac vs mp3 and ..." tells.
         says_which, content = facts.clause(first.clause)
-        if facts.asks or says_which:
+        if says_which or facts.asks():
             return True
         inside = sum(1 for word in words[first.start : second.end] if word not in _FILLER)
         return content == inside

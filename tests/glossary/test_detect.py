@@ -6,9 +6,20 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.glossary.codec import entry_from_dict
-from bot.glossary.detect import Detector, strip_markup
+from bot.glossary.detect import (
+    _BARE_SUFFIXES,
+    _TOKEN,
+    _WEAK_SUFFIXES,
+    Detector,
+    _clauses,
+    _fold,
+    _split,
+    strip_markup,
+)
 from bot.glossary.matcher import Matcher
 from bot.glossary.models import Entry
 
@@ -404,6 +415,50 @@ def test_question_forms_and_comparisons(message: str, keys: list[str]) -> None:
 )
 def test_statements_and_other_subjects_stay_silent(message: str) -> None:
     assert FORGIVING.scan(message) == []
+
+
+# Questions with no "?" and no word a question rule reads before the term: the scan's early
+# exit for messages without any question word must still let every one of them through.
+UNMARKED_QUESTIONS = [
+    *((f"hags {' '.join(suffix)}", ["hags"]) for suffix in sorted(_BARE_SUFFIXES - _WEAK_SUFFIXES)),
+    ("lossy vs lossless", ["lossy-formats", "lossless-formats"]),
+    ("lossy versus lossless", ["lossy-formats", "lossless-formats"]),
+    ("lossy vs the lossless", ["lossy-formats", "lossless-formats"]),
+    *(
+        (f"{word} between bitrate and bit depth", ["bitrate", "bit-depth"])
+        for word in ("difference", "differences", "diff", "comparison")
+    ),
+]
+
+
+@pytest.mark.parametrize(("message", "keys"), UNMARKED_QUESTIONS)
+def test_questions_without_a_question_mark_are_answered(message: str, keys: list[str]) -> None:
+    assert _keys(DETECTOR.scan(message)) == keys
+    assert _keys(FORGIVING.scan(message)) == keys
+
+
+@pytest.mark.parametrize("message", ["hags is", "hags what", "is flac better than mp3"])
+def test_weak_suffixes_ask_only_with_a_question_mark(message: str) -> None:
+    assert DETECTOR.scan(message) == []
+    assert DETECTOR.scan(message + "?") != []
+
+
+HOSTILE_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(["what is ", "hags", "?", "？", "‼", ".", "a.b", "\n", "\u00a0", "ß", "™"]),
+        st.sampled_from(["ﬁ", "İ", "\u0301", "①", "ＨＡＧＳ", "\u2028", "_", ",", "…", "。"]),
+        st.text(st.characters(codec=None, categories=None), max_size=8),
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(HOSTILE_TEXT)
+def test_scan_reads_the_same_clauses_as_find_terms(text: str) -> None:
+    # The scan folds the whole text at once; find_terms folds it word by word to keep spans.
+    whole = [(c.words, c.asks) for c in _split(_TOKEN.findall(_fold(text)))]
+    assert whole == [(c.words, c.asks) for c in _clauses(text)]
 
 
 @pytest.mark.parametrize(
