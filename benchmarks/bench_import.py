@@ -2,9 +2,13 @@
 
 Run: .venv/bin/python benchmarks/bench_import.py [--part NAME ...] [--sizes 2000,20000,50000]
 Parts: import (entries/s and the bare executemany floor), cli (a 64 MB file through
-`python -m bot import`), edit (one edit's cost), rss (memory at 50,000 entries), loop (the
-longest event-loop stall and member latency during a 20,000-entry import). Everything runs on
-real SQLite files in a temporary folder; compare ratios within one run, not across machines.
+`python -m bot import`), edit (the cost of each kind of moderator edit and the longest
+event-loop stall meanwhile), rss (memory at 50,000 entries), loop (the longest event-loop stall
+and member latency during a 20,000-entry import). Everything runs on real SQLite files in a
+temporary folder; compare ratios within one run, not across machines.
+
+--stall-trace FILE writes every thread's stack to FILE whenever the event loop stalls for
+longer than 80 ms (faulthandler's watchdog needs no GIL, so it sees who holds it).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import faulthandler
 import os
 import sqlite3
 import statistics
@@ -21,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -174,6 +180,10 @@ def part_cli(workdir: Path) -> None:
 class LoopMonitor:
     """Measure how late the event loop wakes a task that sleeps `tick` seconds at a time."""
 
+    # Where --stall-trace sends the stacks of stalls longer than TRACE_AFTER seconds.
+    trace: TextIO | None = None
+    TRACE_AFTER = 0.08
+
     def __init__(self, tick: float = 0.005) -> None:
         self.tick = tick
         self.worst = 0.0
@@ -182,6 +192,9 @@ class LoopMonitor:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
+            if self.trace is not None:
+                # Re-armed every tick, so it fires only when the loop misses its wake-up.
+                faulthandler.dump_traceback_later(self.TRACE_AFTER, file=self.trace)
             expected = loop.time() + self.tick
             await asyncio.sleep(self.tick)
             self.worst = max(self.worst, loop.time() - expected)
@@ -193,6 +206,8 @@ class LoopMonitor:
     def __exit__(self, *exc: object) -> None:
         assert self._task is not None
         self._task.cancel()
+        if self.trace is not None:
+            faulthandler.cancel_dump_traceback_later()
 
 
 async def member(
@@ -222,6 +237,9 @@ async def part_loop(workdir: Path, count: int = 20_000) -> None:
     small = await service.plan_import(document(26))
     await service.apply_import(small, CLI_ACTOR)
     queries = [entry.term for entry in service.entries]
+    # The floor: how late the loop wakes on this machine with nothing else running.
+    with LoopMonitor() as idle:
+        await asyncio.sleep(5)
     lookups: list[float] = []
     completes: list[float] = []
     searches: list[float] = []
@@ -244,7 +262,10 @@ async def part_loop(workdir: Path, count: int = 20_000) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await service.close()
-    print(f"import took {elapsed:.1f} s; longest event-loop stall {monitor.worst * 1000:.0f} ms")
+    print(
+        f"import took {elapsed:.1f} s; longest event-loop stall {monitor.worst * 1000:.0f} ms "
+        f"(5 s with nothing running: {idle.worst * 1000:.0f} ms)"
+    )
     print(
         f"member latency p99 (due -> answered): /define {p99(lookups):.1f} ms "
         f"({len(lookups)} requests), autocomplete {p99(completes):.1f} ms, "
@@ -252,47 +273,60 @@ async def part_loop(workdir: Path, count: int = 20_000) -> None:
     )
 
 
-async def timed_edit(service: GlossaryService, index: int, attempt: int) -> tuple[float, float]:
-    """Add an alias to one entry; return when the entry map, then the indexes, showed it."""
-    entry = service.entries[index]
-    changed = dataclasses.replace(entry, aliases=(*entry.aliases, word(10**6 + attempt)))
+EDITS = ("save", "alias", "rename", "delete")
+
+
+async def timed_edit(
+    service: GlossaryService, kind: str, key: str, attempt: int
+) -> tuple[float, float]:
+    """Make one edit; return seconds until its call returned, and until every index had it."""
+    entry = service.require(key)
     start = time.perf_counter()
-    update = asyncio.create_task(service.update(changed, CLI_ACTOR, expected_version=entry.version))
-    # Poll every loop iteration: the entry map changes before the indexes are rebuilt.
-    while service.require(entry.key).version == entry.version:  # noqa: ASYNC110
-        await asyncio.sleep(0)
-    mapped = time.perf_counter() - start
-    await update
-    return mapped, time.perf_counter() - start
+    if kind == "save":
+        changed = dataclasses.replace(entry, summary=f"Edited {attempt} times.")
+        await service.update(changed, CLI_ACTOR, expected_version=entry.version)
+    elif kind == "alias":
+        await service.add_alias(key, word(10**6 + attempt), CLI_ACTOR)
+    elif kind == "rename":
+        await service.rename(key, f"{entry.term} {word(10**6 + 100 + attempt)}", CLI_ACTOR)
+    else:
+        await service.delete(key, CLI_ACTOR)
+    returned = time.perf_counter() - start
+    # The detector follows in the background: the moderator does not wait for it.
+    await service.indexes_ready()
+    return returned, time.perf_counter() - start
 
 
-async def part_edit(workdir: Path, sizes: list[int]) -> None:
-    """Print one edit's cost: write + entry map, then the background index rebuild."""
-    print("\n## One moderator edit (median of 5)")
+async def part_edit(workdir: Path, sizes: list[int], repeat: int = 5) -> None:
+    """Print each kind of edit's cost and the longest event-loop stall while they ran."""
+    print(f"\n## One moderator edit (median of {repeat} of each kind)")
     print(
-        f"{'entries':>8} {'write+map ms':>13} {'indexes ms':>11} {'loop stall ms':>14} "
-        f"{'write vs first':>15}"
+        f"{'entries':>8} {'edit':>7} {'call returned ms':>17} {'all indexes ms':>15} "
+        f"{'longest stall ms':>17}"
     )
-    base: float | None = None
     for count in sizes:
         path = glossary_path(workdir, count)
         if not path.exists():
             await _fill(path, count)
         service = GlossaryService(await Repository.open(path))
         await service.refresh()
-        writes, indexes = [], []
-        with LoopMonitor() as monitor:
-            for attempt in range(5):
-                mapped, done = await timed_edit(service, attempt * 97 % count, attempt)
-                writes.append(mapped)
-                indexes.append(done - mapped)
+        keys = [entry.key for entry in service.entries]
+        for number, kind in enumerate(EDITS):
+            returned, indexed = [], []
+            with LoopMonitor() as monitor:
+                for attempt in range(repeat):
+                    key = keys[(number * repeat + attempt) * 97 % count]
+                    done = await timed_edit(service, kind, key, attempt)
+                    returned.append(done[0])
+                    indexed.append(done[1])
+                    if kind == "delete":
+                        await service.restore(key, CLI_ACTOR)
+                        await service.indexes_ready()
+            print(
+                f"{count:>8,} {kind:>7} {statistics.median(returned) * 1000:>17.1f} "
+                f"{statistics.median(indexed) * 1000:>15.0f} {monitor.worst * 1000:>17.0f}"
+            )
         await service.close()
-        write_ms = statistics.median(writes) * 1000
-        base = base or write_ms
-        print(
-            f"{count:>8,} {write_ms:>13.1f} {statistics.median(indexes) * 1000:>11.0f} "
-            f"{monitor.worst * 1000:>14.0f} {write_ms / base:>14.2f}x"
-        )
 
 
 def part_rss(workdir: Path, count: int = 50_000) -> None:
@@ -347,7 +381,10 @@ def main() -> None:
     parser.add_argument("--part", action="append", choices=parts, help="default: all")
     parser.add_argument("--sizes", default="2000,20000,50000", help="import sizes")
     parser.add_argument("--edit-sizes", default="1000,10000,50000", help="edit sizes")
+    parser.add_argument("--edits", type=int, default=5, help="edits of each kind per size")
+    parser.add_argument("--stall-trace", type=argparse.FileType("w"), help="stacks of stalls")
     args = parser.parse_args()
+    LoopMonitor.trace = args.stall_trace
     chosen = args.part or list(parts)
     sizes = [int(size) for size in args.sizes.split(",")]
     edit_sizes = [int(size) for size in args.edit_sizes.split(",")]
@@ -358,7 +395,7 @@ def main() -> None:
         if "cli" in chosen:
             part_cli(workdir)
         if "edit" in chosen:
-            asyncio.run(part_edit(workdir, edit_sizes))
+            asyncio.run(part_edit(workdir, edit_sizes, args.edits))
         if "rss" in chosen:
             part_rss(workdir)
         if "loop" in chosen:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from bot.gcpause import paused_gc
+from bot.gcpause import paused_gc, thaw
 
 
 def test_nested_pauses_restore_the_collector_once() -> None:
@@ -33,3 +33,13 @@ def test_decorated_function_runs_with_the_collector_off() -> None:
 
     assert state() is False
     assert gc.isenabled()
+
+
+def test_what_was_built_while_paused_is_frozen_until_thawed() -> None:
+    thaw()
+    with paused_gc():
+        built = [[n] for n in range(100)]
+    # The collector's first run after the pause would otherwise visit every one of them.
+    assert gc.get_freeze_count() >= len(built)
+    thaw()
+    assert gc.get_freeze_count() == 0

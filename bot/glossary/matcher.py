@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import Any, TypeVar
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -14,6 +17,7 @@ from bot.glossary.lexicon import english_words
 from bot.glossary.models import Entry
 from bot.glossary.plaintext import entry_text
 from bot.glossary.text import normalize
+from bot.slices import Ordered, empty, sorted_in_slices
 
 MAX_QUERY_CHARS = 300
 MAX_SUGGESTIONS = 5
@@ -25,6 +29,9 @@ _FULL_SCAN_LIMIT = 3000
 _SUGGEST_RATIO = 72.0
 _TOKEN_SUGGEST_RATIO = 80.0
 _SHORT_PREFIX = 2
+# Prefix rows are bucketed by this many first characters: every query longer than a short
+# prefix finds all its rows in one bucket.
+_BUCKET = _SHORT_PREFIX + 1
 # Swapped letters are the commonest chat typo; names this short get them as their own keys,
 # longer names already allow one edit (a swap counts as one).
 _SWAP_MAX_CHARS = 6
@@ -160,8 +167,19 @@ class LookupResult:
     suggestions: tuple[Hit, ...]
 
 
-# A name reference: (entry index, name as written, is the term).
-_Ref = tuple[int, str, bool]
+# An entry's place in rank order: (-popularity, normalised term, key). It is unique to the
+# entry and the same whenever the entry is indexed, so ordering by it needs no renumbering
+# when one entry comes or goes.
+_Rank = tuple[int, str, str]
+# A name reference: (entry rank, name as written, is the term).
+_Ref = tuple[_Rank, str, bool]
+# A claim on a fuzzy key: (entry rank, its order among the entry's claims, name reference).
+_Claim = tuple[_Rank, int, _Ref]
+# An autocomplete choice: (tier, *entry rank, name as written). Flat, so that comparing and
+# deduplicating thousands of them per keystroke stays cheap; choice[3] is the entry's key.
+_Choice = tuple[int, int, str, str, str]
+# A prefix row: (name form or its last words, the choice it offers).
+_Row = tuple[str, _Choice]
 
 
 def stem(token: str) -> str:
@@ -264,32 +282,179 @@ def _name_variants(name: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-class _FuzzyIndex:
-    """Strings pruned by first character and length before rapidfuzz scores them."""
+_T = TypeVar("_T", bound=Ordered)
 
-    __slots__ = ("_all", "_all_refs", "_buckets")
 
-    def __init__(self, items: dict[str, _Ref]) -> None:
-        self._all = list(items)
-        self._all_refs = list(items.values())
-        self._buckets: dict[str, tuple[list[str], list[int], list[_Ref]]] = {}
-        if len(self._all) <= _FULL_SCAN_LIMIT:
+def _remove_sorted(items: list[_T], item: _T) -> None:
+    """Remove one occurrence of `item` from a sorted list."""
+    position = bisect_left(items, item)
+    if position == len(items) or items[position] != item:
+        raise KeyError(item)
+    del items[position]
+
+
+class _Claims(dict[str, _Ref]):
+    """Strings that several entries may claim: the best-ranked claim holds, the others wait."""
+
+    __slots__ = ("_waiting",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiting: dict[str, list[_Ref]] = {}
+
+    def claim(self, key: str, ref: _Ref) -> None:
+        """Add one entry's claim on `key`."""
+        held = self.get(key)
+        if held is None:
+            self[key] = ref
             return
-        grouped: dict[str, list[tuple[int, str, _Ref]]] = {}
-        for key, ref in items.items():
-            grouped.setdefault(key[0], []).append((len(key), key, ref))
-        for first, rows in grouped.items():
-            rows.sort(key=lambda row: row[0])
+        if ref < held:
+            self[key], ref = ref, held
+        insort(self._waiting.setdefault(key, []), ref)
+
+    def withdraw(self, key: str, ref: _Ref) -> None:
+        """Withdraw a claim; the best waiting claim, if any, takes over."""
+        waiting = self._waiting.get(key, [])
+        if self[key] != ref:
+            _remove_sorted(waiting, ref)
+        elif waiting:
+            self[key] = waiting.pop(0)
+        else:
+            del self[key]
+        if not waiting:
+            self._waiting.pop(key, None)
+
+
+def _insert_row(index: dict[str, list[_T]], key: str, row: _T) -> None:
+    """Insert a row into the sorted list kept under `key`."""
+    insort(index.setdefault(key, []), row)
+
+
+def _append_row(index: dict[str, list[_T]], key: str, row: _T) -> None:
+    """Append a row under `key`, for a bulk build to sort later."""
+    index.setdefault(key, []).append(row)
+
+
+def _discard_row(index: dict[str, list[_T]], key: str, row: _T) -> None:
+    """Remove a row from the sorted list under `key`, and the list once it is empty."""
+    rows = index[key]
+    _remove_sorted(rows, row)
+    if not rows:
+        del index[key]
+
+
+def _sort_rows(index: dict[str, list[_T]]) -> None:
+    """Sort every list of rows a bulk build appended."""
+    for key, rows in index.items():
+        index[key] = sorted_in_slices(rows)
+
+
+def _fuzzy_word(token: str) -> bool:
+    """Return whether a name's word stem is worth a typo search of its own."""
+    return len(token) >= 4 and token not in COMMON_WORDS
+
+
+class _FuzzyIndex:
+    """Strings pruned by first character and length before rapidfuzz scores them.
+
+    Several entries may claim one string: the best-ranked claim holds it, the others wait
+    their turn. A bucket keeps its strings by length, then in the order a full build meets
+    their holders, so rapidfuzz breaks ties between equal scores the same way whatever
+    edits led to the current glossary.
+    """
+
+    __slots__ = ("_buckets", "_every", "_held", "_waiting")
+
+    def __init__(self) -> None:
+        self._held: dict[str, _Claim] = {}
+        self._waiting: dict[str, list[_Claim]] = {}
+        # First character -> (strings, their lengths, their references).
+        self._buckets: dict[str, tuple[list[str], list[int], list[_Ref]]] = {}
+        # Every string in claim order, for small indexes; made again after a change.
+        self._every: tuple[list[str], list[_Ref]] | None = None
+
+    def claim(self, key: str, claim: _Claim, *, bulk: bool = False) -> None:
+        """Add one entry's claim on `key`; `bulk` appends, for `finish` to order."""
+        held = self._held.get(key)
+        if held is not None:
+            if held < claim:
+                insort(self._waiting.setdefault(key, []), claim)
+                return
+            self._unplace(key)
+            insort(self._waiting.setdefault(key, []), held)
+        self._held[key] = claim
+        self._place(key, bulk=bulk)
+
+    def withdraw(self, key: str, rank: _Rank) -> None:
+        """Withdraw the claim the entry of `rank` has on `key`."""
+        waiting = self._waiting.get(key, [])
+        if self._held[key][0] != rank:
+            del waiting[bisect_left(waiting, (rank,))]
+        else:
+            self._unplace(key)
+            if waiting:
+                self._held[key] = waiting.pop(0)
+                self._place(key)
+            else:
+                del self._held[key]
+        if not waiting:
+            self._waiting.pop(key, None)
+
+    def finish(self) -> None:
+        """Order buckets that a bulk build filled in claim order: by length, keeping that order."""
+        for first, (keys, lengths, refs) in self._buckets.items():
+            # Grouping by length in Python rather than one long sort: see bot/slices.py.
+            by_length: dict[int, list[int]] = {}
+            for position, length in enumerate(lengths):
+                by_length.setdefault(length, []).append(position)
+            order = [position for size in sorted(by_length) for position in by_length[size]]
             self._buckets[first] = (
-                [row[1] for row in rows],
-                [row[0] for row in rows],
-                [row[2] for row in rows],
+                [keys[p] for p in order],
+                [lengths[p] for p in order],
+                [refs[p] for p in order],
             )
+
+    def dismantle(self) -> None:
+        """Empty the index a slice at a time (see Matcher.dismantle)."""
+        for container in (self._buckets, self._held, self._waiting):
+            empty(container)
+        self._every = None
+
+    def _order(self, key: str) -> tuple[int, _Rank, int]:
+        """Return where a held string goes in its bucket."""
+        rank, seq, _ = self._held[key]
+        return len(key), rank, seq
+
+    def _place(self, key: str, *, bulk: bool = False) -> None:
+        """Put a held string into its bucket."""
+        self._every = None
+        keys, lengths, refs = self._buckets.setdefault(key[0], ([], [], []))
+        position = len(keys) if bulk else bisect_left(keys, self._order(key), key=self._order)
+        keys.insert(position, key)
+        lengths.insert(position, len(key))
+        refs.insert(position, self._held[key][2])
+
+    def _unplace(self, key: str) -> None:
+        """Take a held string out of its bucket (before its holder changes)."""
+        self._every = None
+        keys, lengths, refs = self._buckets[key[0]]
+        position = bisect_left(keys, self._order(key), key=self._order)
+        del keys[position], lengths[position], refs[position]
+        if not keys:
+            del self._buckets[key[0]]
+
+    def _everything(self) -> tuple[list[str], list[_Ref]]:
+        """Return every string and its reference, in claim order."""
+        if self._every is None:
+            keys = sorted(self._held, key=lambda key: self._held[key][:2])
+            self._every = keys, [self._held[key][2] for key in keys]
+        return self._every
 
     def _window(self, key: str, low: int, high: int) -> tuple[list[str], list[_Ref]]:
         """Return the candidates sharing the key's first character with length in [low, high]."""
-        if not self._buckets:
-            return self._all, self._all_refs
+        # Below this many strings a full scan is cheaper (and finds other first letters).
+        if len(self._held) <= _FULL_SCAN_LIMIT:
+            return self._everything()
         bucket = self._buckets.get(key[0])
         if bucket is None:
             return [], []
@@ -323,125 +488,267 @@ class _FuzzyIndex:
         return [(choice, int(distance), refs[index]) for choice, distance, index in found]
 
 
+def _slips(form: str) -> list[str]:
+    """Return the doubled-letter and swapped-letter slips of one name form."""
+    squashed = squash(form.replace(" ", ""))
+    slips = [squashed]
+    if len(squashed) <= _SWAP_MAX_CHARS:
+        slips.extend(_swaps(squashed))
+    return slips
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What one entry adds to each index, worked out from the entry alone.
+
+    Adding an entry and taking it out again both start from these, so the two always match.
+    Dicts keep each string's first claim, in the order a full build meets them.
+    """
+
+    rank: _Rank
+    exact: dict[str, _Ref]
+    stems: dict[str, _Ref]
+    fuzzy: dict[str, _Ref]
+    rows: list[_Row]
+    tokens: dict[str, int]  # word stem -> the order it first appears in
+    slips: dict[str, _Ref]  # the entry's last claim on each slip
+    width: int  # the most words in one name form
+    short: dict[str, _Choice]  # the entry's best autocomplete row per 1-2 character prefix
+
+    @classmethod
+    def of(cls, entry: Entry, rank: _Rank) -> _Facts:
+        """Work out the facts of `entry`, indexed at `rank`."""
+        exact: dict[str, _Ref] = {}
+        stems: dict[str, _Ref] = {}
+        fuzzy: dict[str, _Ref] = {}
+        rows: list[_Row] = []
+        tokens: dict[str, int] = {}
+        slips: dict[str, _Ref] = {}
+        width = 1
+        for position, name in enumerate(entry.names):
+            is_term = position == 0
+            ref: _Ref = (rank, name, is_term)
+            tier = _T_TERM if is_term else _T_ALIAS
+            for form in _name_variants(name):
+                words = form.split()
+                width = max(width, len(words))
+                exact.setdefault(form, ref)
+                skey = stem_key(words)
+                stems.setdefault(skey, ref)
+                stems.setdefault(skey.replace(" ", ""), ref)
+                fuzzy.setdefault(form, ref)
+                fuzzy.setdefault(singular_key(form), ref)
+                rows.append((form, (tier, *rank, name)))
+                for start in range(1, len(words)):
+                    rows.append((" ".join(words[start:]), (tier + 1, *rank, name)))
+                for word in words:
+                    tokens.setdefault(stem(word), len(tokens))
+                for slip in _slips(form):
+                    slips[slip] = ref
+        # Per short prefix the entry's best row: lowest tier, then the smallest form.
+        best: dict[str, tuple[int, str, _Choice]] = {}
+        for form, choice in rows:
+            for size in range(1, min(len(form), _SHORT_PREFIX) + 1):
+                candidate = (choice[0], form, choice)
+                current = best.get(form[:size])
+                if current is None or candidate < current:
+                    best[form[:size]] = candidate
+        short = {prefix: choice for prefix, (_, _, choice) in best.items()}
+        return cls(rank, exact, stems, fuzzy, rows, tokens, slips, width, short)
+
+
 class Matcher:
-    """An immutable index over glossary entries answering lookups and autocompletion."""
+    """An index over glossary entries answering lookups and autocompletion.
+
+    `put` and `discard` change one entry in time that follows the entry's size, not the
+    glossary's, and leave the matcher answering exactly as one built from scratch over the
+    same entries and popularity would.
+    """
 
     __slots__ = (
+        "_by_key",
         "_english",
-        "_entries",
         "_exact",
         "_fuzzy",
         "_max_tokens",
         "_mentions",
-        "_name_tokens",
-        "_position",
-        "_prefix_keys",
-        "_prefix_refs",
+        "_order",
+        "_popularity",
+        "_prefix",
+        "_ranks",
+        "_shared_slips",
         "_short",
         "_slips",
         "_stems",
         "_text_vocab",
         "_token_entries",
         "_vocab",
+        "_widths",
     )
 
     def __init__(
-        self, entries: Iterable[Entry], *, popularity: Mapping[str, int] | None = None
+        self, entries: Iterable[Entry] = (), *, popularity: Mapping[str, int] | None = None
     ) -> None:
-        """Index entries; popularity (use counts by key) orders ties and empty autocomplete."""
-        pop = popularity or {}
-        # Index order is rank order, so comparing indices compares popularity then name.
-        self._entries: tuple[Entry, ...] = tuple(
-            sorted(entries, key=lambda e: (-pop.get(e.key, 0), normalize(e.term), e.key))
-        )
+        """Index entries (one per key); popularity (use counts by key) orders ties."""
+        self._popularity: Mapping[str, int] = popularity or {}
         self._english = english_words()
-        self._position = {entry.key: index for index, entry in enumerate(self._entries)}
-        self._exact: dict[str, _Ref] = {}
-        self._stems: dict[str, _Ref] = {}
+        self._by_key: dict[str, Entry] = {}
+        self._ranks: dict[str, _Rank] = {}
+        # Every rank in order: comparing ranks compares popularity, then name.
+        self._order: list[_Rank] = []
+        self._exact = _Claims()
+        self._stems = _Claims()
+        self._fuzzy = _FuzzyIndex()
+        self._vocab = _FuzzyIndex()
+        # Prefix rows in order, bucketed by their first characters: no one sort of them all.
+        self._prefix: dict[str, list[_Row]] = {}
+        # Autocomplete for 1-2 character prefixes, whose ranges are huge: one choice per entry.
+        self._short: dict[str, list[_Choice]] = {}
+        self._token_entries: dict[str, list[tuple[_Rank, int]]] = {}
         # Squashed and letter-swapped short names; None marks a form two entries share.
         self._slips: dict[str, _Ref | None] = {}
-        self._text_vocab: list[frozenset[str]] = []
-        self._mentions: dict[str, list[int]] = {}
-        self._token_entries: dict[str, list[int]] = {}
-        fuzzy_keys: dict[str, _Ref] = {}
-        prefix_rows: list[tuple[str, int, int, str]] = []
-        max_tokens = 1
-        for index, entry in enumerate(self._entries):
-            for position, name in enumerate(entry.names):
-                is_term = position == 0
-                ref: _Ref = (index, name, is_term)
-                tier = _T_TERM if is_term else _T_ALIAS
-                for form in _name_variants(name):
-                    tokens = form.split()
-                    max_tokens = max(max_tokens, len(tokens))
-                    self._exact.setdefault(form, ref)
-                    skey = stem_key(tokens)
-                    self._stems.setdefault(skey, ref)
-                    self._stems.setdefault(skey.replace(" ", ""), ref)
-                    fuzzy_keys.setdefault(form, ref)
-                    fuzzy_keys.setdefault(singular_key(form), ref)
-                    prefix_rows.append((form, tier, index, name))
-                    for start in range(1, len(tokens)):
-                        prefix_rows.append((" ".join(tokens[start:]), tier + 1, index, name))
-                    for token in tokens:
-                        rows = self._token_entries.setdefault(stem(token), [])
-                        if not rows or rows[-1] != index:
-                            rows.append(index)
-                    self._add_slips(form, ref)
-            vocab = entry_vocabulary(entry)
-            self._text_vocab.append(vocab)
-            for word in vocab:
-                if word not in STOP_WORDS:
-                    self._mentions.setdefault(word, []).append(index)
-        self._name_tokens = frozenset(self._token_entries)
-        self._max_tokens = min(max_tokens, 8)
-        self._fuzzy = _FuzzyIndex(fuzzy_keys)
-        self._vocab = _FuzzyIndex(
-            {
-                token: (rows[0], "", False)
-                for token, rows in self._token_entries.items()
-                if len(token) >= 4 and token not in COMMON_WORDS
-            }
-        )
-        prefix_rows.sort()
-        self._prefix_keys = [row[0] for row in prefix_rows]
-        self._prefix_refs = [(row[1], row[2], row[3]) for row in prefix_rows]
-        self._short = self._build_short(prefix_rows)
+        self._shared_slips: dict[str, dict[_Rank, _Ref]] = {}
+        self._text_vocab: dict[str, frozenset[str]] = {}
+        self._mentions: dict[str, list[_Rank]] = {}
+        self._widths: dict[int, int] = {}
+        self._max_tokens = 1
+        unique = {entry.key: entry for entry in entries}
+        # In rank order, so that every ranked list only grows at its end (see _insert).
+        for rank in sorted_in_slices(self._rank(entry) for entry in unique.values()):
+            self._insert(unique[rank[2]], rank, bulk=True)
+        _sort_rows(self._prefix)
+        _sort_rows(self._short)
+        self._fuzzy.finish()
+        self._vocab.finish()
 
-    def _add_slips(self, form: str, ref: _Ref) -> None:
-        """Index the doubled-letter and swapped-letter slips of one name form."""
-        compact = form.replace(" ", "")
-        squashed = squash(compact)
-        slips = [squashed]
-        if len(squashed) <= _SWAP_MAX_CHARS:
-            slips.extend(_swaps(squashed))
-        for slip in slips:
-            current = self._slips.get(slip, ref)
-            self._slips[slip] = ref if current is not None and current[0] == ref[0] else None
+    def put(self, entry: Entry) -> None:
+        """Index `entry`, replacing the indexed entry with its key."""
+        self.discard(entry.key)
+        self._insert(entry, self._rank(entry), bulk=False)
 
-    @staticmethod
-    def _build_short(
-        rows: list[tuple[str, int, int, str]],
-    ) -> dict[str, list[tuple[int, int, str]]]:
-        """Precompute autocomplete for 1-2 character prefixes, whose ranges are huge."""
-        best: dict[str, dict[int, tuple[int, int, str]]] = {}
-        for form, tier, index, name in rows:
-            for size in range(1, _SHORT_PREFIX + 1):
-                if len(form) < size:
-                    break
-                per_entry = best.setdefault(form[:size], {})
-                current = per_entry.get(index)
-                if current is None or tier < current[0]:
-                    per_entry[index] = (tier, index, name)
-        return {
-            prefix: sorted(per_entry.values())[:MAX_AUTOCOMPLETE]
-            for prefix, per_entry in best.items()
-        }
+    def discard(self, key: str) -> None:
+        """Forget the entry with this key, if it is indexed."""
+        entry = self._by_key.pop(key, None)
+        if entry is None:
+            return
+        rank = self._ranks.pop(key)
+        facts = _Facts.of(entry, rank)
+        _remove_sorted(self._order, rank)
+        for form, ref in facts.exact.items():
+            self._exact.withdraw(form, ref)
+        for skey, ref in facts.stems.items():
+            self._stems.withdraw(skey, ref)
+        for fkey in facts.fuzzy:
+            self._fuzzy.withdraw(fkey, rank)
+        for token in facts.tokens:
+            if _fuzzy_word(token):
+                self._vocab.withdraw(token, rank)
+        for slip, ref in facts.slips.items():
+            self._release_slip(slip, ref)
+        for rows, row_key, row in self._rows(facts, self._text_vocab.pop(key)):
+            _discard_row(rows, row_key, row)
+        self._widths[facts.width] -= 1
+        if not self._widths[facts.width]:
+            del self._widths[facts.width]
+        self._max_tokens = min(max(self._widths, default=1), 8)
+
+    def _rank(self, entry: Entry) -> _Rank:
+        """Return where `entry` goes in rank order."""
+        return (-self._popularity.get(entry.key, 0), normalize(entry.term), entry.key)
+
+    def _insert(self, entry: Entry, rank: _Rank, *, bulk: bool) -> None:
+        """Index an entry not yet indexed.
+
+        `bulk`: entries come in rank order, so ranked lists may simply grow at their end;
+        prefix rows and fuzzy buckets are left for the caller to sort once.
+        """
+        facts = _Facts.of(entry, rank)
+        key = entry.key
+        self._by_key[key] = entry
+        self._ranks[key] = rank
+        if bulk:
+            self._order.append(rank)
+        else:
+            insort(self._order, rank)
+        for form, ref in facts.exact.items():
+            self._exact.claim(form, ref)
+        for skey, ref in facts.stems.items():
+            self._stems.claim(skey, ref)
+        for seq, (fkey, ref) in enumerate(facts.fuzzy.items()):
+            self._fuzzy.claim(fkey, (rank, seq, ref), bulk=bulk)
+        for token, seq in facts.tokens.items():
+            if _fuzzy_word(token):
+                self._vocab.claim(token, (rank, seq, (rank, "", False)), bulk=bulk)
+        for slip, ref in facts.slips.items():
+            self._claim_slip(slip, ref)
+        vocab = self._text_vocab[key] = entry_vocabulary(entry)
+        add = _append_row if bulk else _insert_row
+        for rows, row_key, row in self._rows(facts, vocab):
+            add(rows, row_key, row)
+        self._widths[facts.width] = self._widths.get(facts.width, 0) + 1
+        self._max_tokens = min(max(self._widths), 8)
+
+    def _rows(
+        self, facts: _Facts, vocab: frozenset[str]
+    ) -> Iterator[tuple[dict[str, list[Any]], str, object]]:
+        """Yield (index, key, row) for each row an entry has in a sorted list of an index."""
+        rank = facts.rank
+        for row in facts.rows:
+            yield self._prefix, row[0][:_BUCKET], row
+        for prefix, choice in facts.short.items():
+            yield self._short, prefix, choice
+        for token, seq in facts.tokens.items():
+            yield self._token_entries, token, (rank, seq)
+        for word in vocab - STOP_WORDS:
+            yield self._mentions, word, rank
+
+    def _claim_slip(self, slip: str, ref: _Ref) -> None:
+        """Add one entry's claim on a slip: a slip two entries claim names neither."""
+        if slip not in self._slips:
+            self._slips[slip] = ref
+            return
+        held = self._slips[slip]
+        if held is None:
+            self._shared_slips[slip][ref[0]] = ref
+        else:
+            self._shared_slips[slip] = {held[0]: held, ref[0]: ref}
+            self._slips[slip] = None
+
+    def _release_slip(self, slip: str, ref: _Ref) -> None:
+        """Withdraw one entry's claim on a slip."""
+        if self._slips[slip] is not None:
+            del self._slips[slip]
+            return
+        owners = self._shared_slips[slip]
+        del owners[ref[0]]
+        if len(owners) == 1:
+            self._slips[slip] = owners.popitem()[1]
+            del self._shared_slips[slip]
+
+    def dismantle(self) -> None:
+        """Empty every index a slice at a time: for a worker thread, once nothing uses it."""
+        for container in (
+            self._prefix,
+            self._short,
+            self._token_entries,
+            self._mentions,
+            self._text_vocab,
+            self._exact,
+            self._stems,
+            self._slips,
+            self._order,
+            self._ranks,
+        ):
+            empty(container)
+        self._fuzzy.dismantle()
+        self._vocab.dismantle()
+        # Last: an entry nothing else holds is freed here, one at a time.
+        empty(self._by_key)
 
     @property
     def entries(self) -> tuple[Entry, ...]:
         """Return the indexed entries in rank order (popularity, then name)."""
-        return self._entries
+        return tuple(self._by_key[rank[2]] for rank in self._order)
 
     # ----------------------------------------------------------------- lookup
 
@@ -511,19 +818,18 @@ class Matcher:
         if not tokens or len(tokens) > 3 or any(token in STOP_WORDS for token in tokens):
             return None
         typo = self._typo(" ".join(tokens))
-        return None if typo is None else self._entries[typo[0][0]]
+        return None if typo is None else self._by_key[typo[0][0][2]]
 
     def vocabulary(self, key: str) -> frozenset[str]:
         """Return the word stems of an indexed entry's text (empty for an unknown key)."""
-        position = self._position.get(key)
-        return frozenset() if position is None else self._text_vocab[position]
+        return self._text_vocab.get(key, frozenset())
 
     def _hit(self, ref: _Ref, score: float, kind: str | None = None) -> Hit:
         """Return a Hit for a name reference; kind defaults to exact or alias."""
-        index, name, is_term = ref
+        rank, name, is_term = ref
         if kind is None:
             kind = "exact" if is_term else "alias"
-        return Hit(self._entries[index], round(score, 1), name, kind)
+        return Hit(self._by_key[rank[2]], round(score, 1), name, kind)
 
     @staticmethod
     def _is_confident(hit: Hit, core: str) -> bool:
@@ -550,13 +856,13 @@ class Matcher:
         """Return the one entry whose name the query starts, if the query is long enough."""
         if len(core) < 4:
             return None
-        low = bisect_left(self._prefix_keys, core)
-        high = bisect_left(self._prefix_keys, core + "\uffff", low)
-        best: tuple[float, int, str] | None = None
-        entries: set[int] = set()
+        rows = self._prefix.get(core[:_BUCKET], [])
+        low = bisect_left(rows, (core,))
+        high = bisect_left(rows, (core + "\uffff",), low)
+        best: tuple[float, _Rank, str] | None = None
+        entries: set[str] = set()
         for position in range(low, min(high, low + 200)):
-            tier, index, name = self._prefix_refs[position]
-            form = self._prefix_keys[position]
+            form, (tier, pop, term, key, name) = rows[position]
             # Whole-name prefixes only; a word inside a name ("colab" in "google colab")
             # is handled as an alias or contained match.
             if tier not in (_T_TERM, _T_ALIAS):
@@ -566,23 +872,25 @@ class Matcher:
             # "nvidia" of "nvidia cuda" names the maker, not the entry; "cola" is not "colab".
             if coverage < 0.6 or (not at_word and self._is_wording(core)):
                 continue
-            entries.add(index)
-            candidate = (coverage, -index, name)
-            if best is None or candidate > best:
-                best = candidate
+            entries.add(key)
+            rank = (pop, term, key)
+            # The best covers most of its name; on a tie, the best-ranked entry, then the
+            # name that sorts last.
+            if best is None or (coverage, best[1], name) > (best[0], rank, best[2]):
+                best = (coverage, rank, name)
         if best is None or len(entries) > 1:
             return None
-        coverage, negative_index, name = best
-        index = -negative_index
-        return Hit(self._entries[index], round(80.0 + 15.0 * coverage, 1), name, "prefix")
+        coverage, rank, name = best
+        return Hit(self._by_key[rank[2]], round(80.0 + 15.0 * coverage, 1), name, "prefix")
 
     def _is_wording(self, phrase: str) -> bool:
         """Return whether a phrase is made of ordinary English words, so it holds no typo."""
         tokens = phrase.split()
-        if len(tokens) > 1 and any(stem(token) in self._name_tokens for token in tokens):
+        names = self._token_entries
+        if len(tokens) > 1 and any(stem(token) in names for token in tokens):
             # "bit dept": a glossary word anchors the phrase; its neighbour may be misspelt.
             return False
-        return all(token in self._english or stem(token) in self._name_tokens for token in tokens)
+        return all(token in self._english or stem(token) in names for token in tokens)
 
     def _typo(self, phrase: str) -> tuple[_Ref, float] | None:
         """Return the one name the phrase misspells within the typo budget, and its ratio."""
@@ -619,7 +927,7 @@ class Matcher:
         """Return whether the other words of a query fit the entry ("fork in the road" does not)."""
         if not words:
             return True
-        vocab = self._text_vocab[self._position[hit.entry.key]]
+        vocab = self._text_vocab[hit.entry.key]
         related = unrelated = 0
         for word in words:
             if stem(word) in vocab or (framed and stem(word) in self._mentions):
@@ -638,9 +946,9 @@ class Matcher:
         # Walk the rarest word's entries; the others are checked in each entry's vocabulary.
         rarest = min(lists, key=len)
         hits: list[Hit] = []
-        for index in rarest[:_MENTION_SCAN]:
-            if all(word in self._text_vocab[index] for word in stems):
-                entry = self._entries[index]
+        for rank in rarest[:_MENTION_SCAN]:
+            if all(word in self._text_vocab[rank[2]] for word in stems):
+                entry = self._by_key[rank[2]]
                 hits.append(Hit(entry, 75.0, entry.term, "mention"))
                 if len(hits) == MAX_SUGGESTIONS:
                     break
@@ -696,18 +1004,18 @@ class Matcher:
             token_stem = stem(token)
             rows = self._token_entries.get(token_stem)
             if rows and len(token) >= 3:
-                hits.extend(self._token_hit(index, token_stem, 70.0) for index in rows[:3])
+                hits.extend(self._token_hit(rank, token_stem, 70.0) for rank, _ in rows[:3])
             elif fuzzy and len(token_stem) >= 4 and token not in COMMON_WORDS:
                 for word, score, _ in self._vocab.search(token_stem, _TOKEN_SUGGEST_RATIO, 2):
                     hits.extend(
-                        self._token_hit(index, word, score * 0.8)
-                        for index in self._token_entries[word][:3]
+                        self._token_hit(rank, word, score * 0.8)
+                        for rank, _ in self._token_entries[word][:3]
                     )
         return hits
 
-    def _token_hit(self, index: int, token: str, score: float) -> Hit:
+    def _token_hit(self, rank: _Rank, token: str, score: float) -> Hit:
         """Return a suggestion for the name of an entry that contains a token."""
-        entry = self._entries[index]
+        entry = self._by_key[rank[2]]
         matched = next(
             (n for n in entry.names if token in (stem(t) for t in normalize(n).split())),
             entry.term,
@@ -728,7 +1036,8 @@ class Matcher:
         finished = len(tokens) > 1 or text[-1:].isspace()
         query = " ".join(stripped if stripped or finished else tokens)
         if not query:
-            return [Hit(e, 0.0, e.term, "prefix") for e in self._entries[:limit]]
+            first = (self._by_key[rank[2]] for rank in self._order[:limit])
+            return [Hit(entry, 0.0, entry.term, "prefix") for entry in first]
         hits = self._prefix_hits(query, limit)
         if len(hits) < limit and len(query) >= 3:
             seen = {hit.entry.key for hit in hits}
@@ -744,30 +1053,35 @@ class Matcher:
 
     def _prefix_hits(self, query: str, limit: int) -> list[Hit]:
         """Return exact then prefix hits for a normalized query, one per entry."""
-        best: dict[int, tuple[int, int, str]] = {}
+        # One choice per entry key: its lowest tier, the first such row in prefix order.
+        best: dict[str, _Choice] = {}
         for exact_map in (self._exact, self._stems):
             ref = exact_map.get(query)
             if ref is not None:
                 tier = _T_EXACT_TERM if ref[2] else _T_EXACT_ALIAS
-                best.setdefault(ref[0], (tier, ref[0], ref[1]))
+                best.setdefault(ref[0][2], (tier, *ref[0], ref[1]))
         if len(query) <= _SHORT_PREFIX:
-            rows: Iterable[tuple[int, int, str]] = self._short.get(query, ())
+            choices: Iterable[_Choice] = self._short.get(query, [])[:MAX_AUTOCOMPLETE]
         else:
-            low = bisect_left(self._prefix_keys, query)
-            high = bisect_left(self._prefix_keys, query + "\uffff", low)
-            rows = self._prefix_refs[low:high]
-        for row in rows:
-            current = best.get(row[1])
-            if current is None or row[0] < current[0]:
-                best[row[1]] = row
-        ranked = sorted(best.values())[:limit]
-        return [self._prefix_hit(query, tier, index, name) for tier, index, name in ranked]
+            rows = self._prefix.get(query[:_BUCKET], [])
+            low = bisect_left(rows, (query,))
+            high = bisect_left(rows, (query + "\uffff",), low)
+            choices = map(itemgetter(1), rows[low:high])
+        for choice in choices:
+            current = best.get(choice[3])
+            if current is None or choice[0] < current[0]:
+                best[choice[3]] = choice
+        # The same as sorting them all, at a fraction of the cost for thousands of choices.
+        ranked = heapq.nsmallest(limit, best.values())
+        return [self._prefix_hit(query, choice) for choice in ranked]
 
-    def _prefix_hit(self, query: str, tier: int, index: int, name: str) -> Hit:
+    def _prefix_hit(self, query: str, choice: _Choice) -> Hit:
         """Return the Hit for one autocomplete row, scoring by how much of the name was typed."""
+        tier, key, name = choice[0], choice[3], choice[4]
+        entry = self._by_key[key]
         if tier <= _T_EXACT_ALIAS:
-            return Hit(self._entries[index], 100.0, name, "exact" if tier == 0 else "alias")
+            return Hit(entry, 100.0, name, "exact" if tier == 0 else "alias")
         coverage = min(len(query) / max(len(normalize(name)), 1), 1.0)
         kind = "prefix" if tier in (_T_TERM, _T_TERM_WORD) else "alias"
         score = 60.0 + 35.0 * coverage - (5.0 if tier in (_T_TERM_WORD, _T_ALIAS_WORD) else 0.0)
-        return Hit(self._entries[index], round(score, 1), name, kind)
+        return Hit(entry, round(score, 1), name, kind)

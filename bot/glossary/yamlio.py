@@ -14,6 +14,7 @@ from yaml.events import AliasEvent, CollectionStartEvent, Event, NodeEvent
 from bot.glossary import codec
 from bot.glossary.models import Entry, GlossaryError, ValidationError
 from bot.glossary.schema import DOCUMENT_VERSION, document_date, validate_document
+from bot.slices import empty
 
 # A Discord upload; an operator's own file given to the CLI may be much bigger.
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
@@ -204,17 +205,59 @@ def _parse(raw: bytes | str, max_bytes: int = MAX_DOCUMENT_BYTES) -> object:
         if FAST_LOADER is not None and FAST_UNCHECKED_LOADER is not None:
             fast = FAST_LOADER if _may_have_anchors(text) else FAST_UNCHECKED_LOADER
             try:
-                return yaml.load(text, Loader=fast)
+                return _load(text, fast)
             except (_NeedsCheckedLoader, yaml.composer.ComposerError):
                 pass  # anchors or aliases: the checked loader stops at the first, and says so
             except yaml.scanner.ScannerError as error:
                 if "maximum nesting depth" not in str(error.problem):
                     raise
-        return yaml.load(text, Loader=_SafeLoader)
+        return _load(text, _SafeLoader)
     except yaml.MarkedYAMLError as error:
         raise _invalid([_describe_yaml_error(error, text)]) from None
     except yaml.YAMLError as error:
         raise _invalid([f"YAML error: {error}"]) from None
+
+
+# A big document's tree is freed this many children of a long list at a time.
+_FREE_STEP = 256
+
+
+def _load(text: str, loader_class: type[Any]) -> object:
+    """Return the parsed YAML of text, as yaml.load does, freeing its node tree in slices."""
+    loader = loader_class(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        data = loader.construct_document(root)
+        # Dropped whole, the tree of a 20,000-entry document takes a third of a second to free,
+        # all in one C call that holds the GIL: see bot/slices.py.
+        _free_tree(root, lambda node: node.value if isinstance(node, yaml.CollectionNode) else ())
+        return data
+    finally:
+        loader.dispose()
+
+
+def _free_tree(root: Any, members: Callable[[Any], Any]) -> None:
+    """Empty the long lists of a tree of containers a slice at a time.
+
+    `members(node)` is a node's list of children (or of (key, value) pairs), or () for a leaf.
+    """
+    stack = [root]
+    while stack:
+        children = members(stack.pop())
+        if len(children) > _FREE_STEP and isinstance(children, list):
+            empty(children, step=_FREE_STEP)
+            continue
+        for child in children:
+            stack.extend(child if isinstance(child, tuple) else (child,))
+
+
+def _members(value: Any) -> Any:
+    """Return what a parsed YAML value holds: a list's items, a mapping's values."""
+    if isinstance(value, dict):
+        return list(value.values())
+    return value if isinstance(value, list) else ()
 
 
 def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str) -> str:
@@ -255,6 +298,14 @@ def load_document(
     `progress(stage, count)` hears "parsed" once, then "validated" as entries are checked.
     """
     data = _parse(raw, max_bytes)
+    try:
+        return _entries(data, progress)
+    finally:
+        _free_tree(data, _members)
+
+
+def _entries(data: object, progress: Progress | None) -> list[Entry]:
+    """Return the entries of a parsed document, or raise ValidationError listing problems."""
     count = (
         len(data["entries"])
         if isinstance(data, dict) and isinstance(data.get("entries"), list)

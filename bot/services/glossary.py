@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +15,7 @@ from typing import TypeVar
 
 from rapidfuzz import fuzz, process
 
-from bot.gcpause import paused_gc
+from bot.gcpause import paused_gc, thaw
 from bot.glossary import codec, schema, yamlio
 from bot.glossary.cooldowns import Cooldowns
 from bot.glossary.detect import Detector, Mode
@@ -23,6 +25,7 @@ from bot.glossary.models import Conflict, Entry, NotFound, Revision, Snippet, Va
 from bot.glossary.text import normalize
 from bot.glossary.usage import UsageBuffer
 from bot.services.server_settings import ServerSettings
+from bot.slices import empty
 from bot.storage.repository import ImportPlan, Repository
 from bot.storage.usage import LearnedName
 
@@ -78,51 +81,81 @@ def _load_document(
 
 @dataclass(frozen=True, slots=True)
 class _Indexes:
-    """Everything built from the whole glossary: slow at scale, so built in a worker thread."""
+    """What is rebuilt whole, in a worker thread, after writes: the detector and a name list."""
 
-    matcher: Matcher
     detector: Detector
     # Every normalised name and its entry, in key order: what `confusables` compares against.
     names: list[str]
     owners: list[Entry]
 
     @classmethod
-    @paused_gc()
-    def build(cls, entries: Sequence[Entry], popularity: dict[str, int]) -> _Indexes:
-        """Index `entries`."""
-        ordered = sorted(entries, key=lambda entry: entry.key)
-        pairs = [(normalize(name), entry) for entry in ordered for name in entry.names]
-        matcher = Matcher(entries, popularity=popularity)
-        return cls(
-            matcher,
-            # The detector forgives typos in chat questions through the matcher.
-            Detector(entries, typos=matcher),
-            [name for name, _ in pairs],
-            [entry for _, entry in pairs],
-        )
+    def build(cls, entries: Sequence[Entry], matcher: Matcher) -> _Indexes:
+        """Index `entries` (sorted by key); `matcher` indexes the same entries."""
+        names: list[str] = []
+        owners: list[Entry] = []
+        for entry in entries:
+            for name in entry.names:
+                names.append(normalize(name))
+                owners.append(entry)
+        # The detector forgives typos in chat questions through the matcher.
+        return cls(Detector(entries, typos=matcher), names, owners)
+
+    def dismantle(self) -> None:
+        """Empty the name lists a slice at a time (in a worker thread, once unused)."""
+        empty(self.names)
+        empty(self.owners)
+
+
+@paused_gc()
+def _build_all(entries: Sequence[Entry], popularity: dict[str, int]) -> tuple[Matcher, _Indexes]:
+    """Build the matcher and the other indexes from scratch (in a worker thread)."""
+    matcher = Matcher(entries, popularity=popularity)
+    return matcher, _Indexes.build(entries, matcher)
+
+
+def _dismantle(indexes: list[_Indexes], matchers: list[Matcher]) -> None:
+    """Free indexes nothing uses any more, a slice at a time (in a worker thread)."""
+    # Freeing a big index in one go holds the GIL as long as a long sort would. The detector
+    # goes first: the matcher's entry map, emptied last, then frees entries one at a time.
+    for index in indexes:
+        index.dismantle()
+    indexes.clear()
+    for matcher in matchers:
+        matcher.dismantle()
+    matchers.clear()
+
+
+def _by_key(entry: Entry) -> str:
+    """Return an entry's key, the order of `GlossaryService.entries`."""
+    return entry.key
 
 
 class GlossaryService:
-    """Lookups against immutable indexes; writes through the repository, then re-index.
+    """Lookups against in-memory indexes; writes through the repository, then re-index.
 
-    A write updates the entry map at once and releases the write lock; then the matcher and
-    detector are rebuilt in a worker thread, one rebuild shared by every write that landed
-    meanwhile, and swapped in whole. Lookups never wait for either; the writer's call returns
-    once its change is searchable.
+    A write updates the entry map and the matcher for that one entry at once, so lookups and
+    autocomplete see it when the writer's call returns, whatever the glossary's size. The
+    detector and the name list are then rebuilt in a worker thread, one rebuild shared by
+    every write that landed meanwhile, and swapped in whole. A reload of the whole glossary
+    (an import, a change by another process) rebuilds the matcher too, off the event loop.
     """
 
     def __init__(self, repo: Repository) -> None:
         self.repo = repo
         self.settings = ServerSettings(repo)
         self._entries: dict[str, Entry] = {}
-        self._sorted: list[Entry] | None = []
-        self._indexes = _Indexes.build((), {})
-        self.matcher = self._indexes.matcher
+        self._sorted: list[Entry] = []  # the live entries by key
+        self.matcher = Matcher()
+        self._indexes = _Indexes.build((), self.matcher)
         self.detector = self._indexes.detector
         self._write_lock = asyncio.Lock()
         self._index_lock = asyncio.Lock()
+        self._reloaded = False  # the entry map was replaced whole: the matcher must be rebuilt
+        # Keys written while a new matcher is built, to put into it before it is swapped in.
+        self._journal: set[str] | None = None
         self._changes = 0  # entry-map changes so far
-        self._indexed = 0  # changes the current matcher and detector include
+        self._indexed = 0  # changes the current detector and name list include
+        self._catching_up: asyncio.Task[None] | None = None
         self._popularity: dict[str, int] = {}
         self._usage = UsageBuffer()
         self._data_version = 0
@@ -154,11 +187,16 @@ class GlossaryService:
 
     async def close(self) -> None:
         """Write pending counts and close the store."""
+        if self._catching_up is not None:
+            self._catching_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._catching_up
         try:
             await self.flush_usage()
         except Exception:
             log.warning("Could not save the last lookup counts", exc_info=True)
         await self.repo.close()
+        thaw()
 
     async def refresh(self) -> None:
         """Reload every entry from the store and rebuild the matcher and detector."""
@@ -176,35 +214,89 @@ class GlossaryService:
         self._popularity = popularity
         self._entries = {entry.key: entry for entry in entries}
         self._sorted = entries
+        self._reloaded = True
         self._changes += 1
 
     def _put(self, entry: Entry | None, key: str) -> None:
-        """Show one entry's new state (None: gone) at once; the indexes follow shortly."""
+        """Show one entry's new state (None: gone) in the entry map and the matcher at once."""
+        position = bisect_left(self._sorted, key, key=_by_key)
+        present = position < len(self._sorted) and self._sorted[position].key == key
         if entry is None:
             self._entries.pop(key, None)
+            if present:
+                del self._sorted[position]
+            self.matcher.discard(key)
         else:
             self._entries[key] = entry
-        self._sorted = None
+            if present:
+                self._sorted[position] = entry
+            else:
+                self._sorted.insert(position, entry)
+            self.matcher.put(entry)
+        if self._journal is not None:
+            self._journal.add(key)
         self._changes += 1
+        if self._catching_up is None or self._catching_up.done():
+            self._catching_up = asyncio.get_running_loop().create_task(self._catch_up())
 
-    async def _reindex(self) -> None:
-        """Bring the matcher and detector up to date with the entry map, off the event loop."""
-        wanted = self._changes
+    async def _catch_up(self) -> None:
+        """Rebuild the detector and name list after writes, in the background."""
+        try:
+            while self._reloaded or self._indexed < self._changes:
+                await self._reindex()
+        except Exception:
+            log.exception("Could not rebuild the detector; automatic replies use the previous one")
+
+    async def _reindex(self, *, matcher_only: bool = False) -> None:
+        """Bring the indexes up to date with the entry map, off the event loop."""
         async with self._index_lock:
-            if self._indexed >= wanted:
-                return  # a rebuild that started after our change already covered it
-            # Writes that land while this one builds wait for the next, shared, rebuild.
-            target = self._changes
-            entries = list(self._entries.values())
-            indexes = await asyncio.to_thread(_Indexes.build, entries, dict(self._popularity))
-            self._indexes, self.matcher, self.detector = indexes, indexes.matcher, indexes.detector
-            self._indexed = target
+            if self._reloaded:
+                await self._rebuild_all()
+            elif self._indexed < self._changes and not matcher_only:
+                # Writes that land while this one builds wait for the next, shared, rebuild.
+                target = self._changes
+                indexes = await asyncio.to_thread(_Indexes.build, list(self._sorted), self.matcher)
+                retired = [self._indexes]
+                self._indexes, self.detector = indexes, indexes.detector
+                self._indexed = target
+                await asyncio.to_thread(_dismantle, retired, [])
+
+    async def _rebuild_all(self) -> None:
+        """Build every index from the reloaded entry map and swap them in."""
+        self._reloaded = False
+        self._journal = set()
+        target = self._changes
+        try:
+            matcher, indexes = await asyncio.to_thread(
+                _build_all, list(self._sorted), dict(self._popularity)
+            )
+        except BaseException:
+            self._reloaded = True
+            raise
+        finally:
+            journal, self._journal = self._journal, None
+        # Writes that landed during the build went to the old matcher: replay them.
+        for key in journal:
+            entry = self._entries.get(key)
+            if entry is None:
+                matcher.discard(key)
+            else:
+                matcher.put(entry)
+        retired = ([self._indexes], [self.matcher])
+        self.matcher, self._indexes, self.detector = matcher, indexes, indexes.detector
+        self._indexed = target
+        await asyncio.to_thread(_dismantle, *retired)
 
     async def indexes_ready(self) -> None:
         """Wait until lookups, autocomplete and detection include every write so far."""
-        while self._indexed < self._changes:
+        while self._reloaded or self._indexed < self._changes:
             # Shielded: a cancelled caller must not leave the indexes behind the entry map.
             await asyncio.shield(self._reindex())
+
+    async def _matcher_ready(self) -> None:
+        """Wait until lookups and autocomplete include every write so far."""
+        while self._reloaded or self._journal is not None:
+            await asyncio.shield(self._reindex(matcher_only=True))
 
     async def refresh_if_changed_elsewhere(self) -> bool:
         """Re-index when another process (a CLI import, say) changed the database."""
@@ -221,8 +313,6 @@ class GlossaryService:
     @property
     def entries(self) -> list[Entry]:
         """Return every live entry, sorted by key."""
-        if self._sorted is None:
-            self._sorted = sorted(self._entries.values(), key=lambda entry: entry.key)
         return list(self._sorted)
 
     def related_entries(self, entry: Entry) -> list[Entry]:
@@ -292,7 +382,10 @@ class GlossaryService:
         self, message: str, mode: Mode = "question", exclude: Iterable[str] = ()
     ) -> list[Entry]:
         """Return the entries a chat message asks about."""
-        return self.detector.scan(message, mode, exclude=frozenset(exclude))
+        found = self.detector.scan(message, mode, exclude=frozenset(exclude))
+        # The detector may trail a write by one rebuild: answer with the entries as they are.
+        current = (self._entries.get(entry.key) for entry in found)
+        return [entry for entry in current if entry is not None and entry.autoreply]
 
     async def search(
         self, text: str, *, limit: int = 10, offset: int = 0
@@ -408,7 +501,7 @@ class GlossaryService:
         async with self._write_lock:
             saved = await self.repo.create_entry(entry, author_id=actor.id, author_name=actor.name)
             self._put(saved, saved.key)
-        await self.indexes_ready()
+        await self._matcher_ready()
         return saved
 
     async def update(
@@ -425,7 +518,7 @@ class GlossaryService:
                 action=action,
             )
             self._put(saved, saved.key)
-        await self.indexes_ready()
+        await self._matcher_ready()
         return saved
 
     async def add_alias(self, key: str, alias: str, actor: Actor) -> Entry:
@@ -464,7 +557,7 @@ class GlossaryService:
                 key, author_id=actor.id, author_name=actor.name, expected_version=expected_version
             )
             self._put(None, key)
-        await self.indexes_ready()
+        await self._matcher_ready()
         return deleted
 
     async def restore(self, key: str, actor: Actor) -> Entry:
@@ -474,7 +567,7 @@ class GlossaryService:
                 key, author_id=actor.id, author_name=actor.name
             )
             self._put(restored, key)
-        await self.indexes_ready()
+        await self._matcher_ready()
         return restored
 
     async def revert(
@@ -490,7 +583,7 @@ class GlossaryService:
                 author_name=actor.name,
             )
             self._put(reverted, key)
-        await self.indexes_ready()
+        await self._matcher_ready()
         return reverted
 
     async def plan_import(
@@ -519,6 +612,8 @@ class GlossaryService:
         async with self._write_lock:
             applied = await self.repo.apply_import(plan, author_id=actor.id, author_name=actor.name)
             await self._reload()
+        # A plan applies once; its entries, freed whole on the event loop, would stall it.
+        await asyncio.to_thread(empty, plan.entries)
         await self.indexes_ready()
         return applied
 

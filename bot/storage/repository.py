@@ -33,6 +33,7 @@ from bot.glossary.models import (
     VersionMoved,
 )
 from bot.glossary.text import normalize
+from bot.slices import empty
 from bot.storage.base import utc_now
 from bot.storage.db import open_database
 from bot.storage.settings import SettingsQueries
@@ -630,7 +631,9 @@ class Repository(UsageQueries, SettingsQueries):
             except sqlite3.IntegrityError:
                 await self._name_clash(batch.written)
                 raise
-            return plan
+        # Freed whole on the event loop, a big import's rows would stall it (bot/slices.py).
+        await asyncio.to_thread(batch.release, rows)
+        return plan
 
     async def _name_clash(self, entries: Sequence[Entry]) -> None:
         """Raise NameTaken for the first name of `entries` another entry already holds."""
@@ -680,6 +683,13 @@ class _ImportRows:
     fts_rows: list[tuple[int, str, str, str, str, str]] = field(default_factory=list)
     revisions: list[tuple[Any, ...]] = field(default_factory=list)
     names: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    def release(self, *others: list[Any]) -> None:
+        """Empty these rows and `others` a slice at a time (in a worker thread, once written)."""
+        for rows in (*others, self.written, self.inserts, self.updates, self.deletes):
+            empty(rows)
+        for rows in (self.fts_gone, self.fts_rows, self.revisions, self.names):
+            empty(rows)
 
     @classmethod
     @paused_gc()
