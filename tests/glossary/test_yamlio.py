@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.glossary import codec
@@ -224,7 +224,6 @@ _text = st.text(
 _multiline = st.lists(_text, min_size=1, max_size=3).map("\n".join)
 
 
-@settings(max_examples=150, deadline=None)
 @given(term=_text, summary=_text, paragraph=_multiline, note=_multiline, bullet=_text)
 def test_any_valid_text_round_trips(
     term: str, summary: str, paragraph: str, note: str, bullet: str
