@@ -4,7 +4,8 @@ Run: .venv/bin/python benchmarks/bench_import.py [--part NAME ...] [--sizes 2000
 Parts: import (entries/s and the bare executemany floor), cli (a 64 MB file through
 `python -m bot import`), edit (the cost of each kind of moderator edit and the longest
 event-loop stall meanwhile), rss (memory at 50,000 entries), loop (the longest event-loop stall
-and member latency during a 20,000-entry import). Everything runs on real SQLite files in a
+and member latency during a 20,000-entry import), export (the canonical YAML writer against
+PyYAML's emitter, which writes the same bytes). Everything runs on real SQLite files in a
 temporary folder; compare ratios within one run, not across machines.
 
 --stall-trace FILE writes every thread's stack to FILE whenever the event loop stalls for
@@ -26,13 +27,20 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_import_data import document, word
+from benchmarks.bench_import_data import document, fast_dump, synthetic_glossary, word
+from bot.glossary import codec
 from bot.glossary.models import Entry
-from bot.glossary.yamlio import MAX_CLI_DOCUMENT_BYTES, load_document
+from bot.glossary.yamlio import (
+    HEADER,
+    MAX_CLI_DOCUMENT_BYTES,
+    dump_document,
+    load_document,
+    pyyaml_text,
+)
 from bot.services.glossary import CLI_ACTOR, GlossaryService
 from bot.storage.repository import Repository, _ImportRows
 
@@ -374,10 +382,36 @@ async def _fill(path: Path, count: int) -> None:
     await service.close()
 
 
+def cpu_seconds(work: Callable[[Any], bytes | str], data: Any) -> tuple[float, bytes | str]:
+    """Return the CPU time work(data) takes, and its result."""
+    started = time.process_time()
+    result = work(data)
+    return time.process_time() - started, result
+
+
+def pyyaml_document(items: list[dict[str, Any]]) -> str:
+    """Return the canonical document of entry mappings as PyYAML's emitter alone writes it."""
+    return HEADER + pyyaml_text({"version": 1, "entries": items})
+
+
+def part_export(sizes: list[int]) -> None:
+    """Print the canonical export's CPU time beside PyYAML's emitter and libyaml's."""
+    print("\n## Export (CPU seconds; PyYAML writes the same bytes, libyaml another layout)")
+    print(f"{'entries':>8} {'canonical':>10} {'PyYAML':>8} {'libyaml':>8} {'PyYAML/canonical':>17}")
+    for count in sizes:
+        entries = synthetic_glossary(count)
+        items = [codec.entry_to_dict(entry) for entry in sorted(entries, key=lambda e: e.key)]
+        ours, text = cpu_seconds(dump_document, entries)
+        pyyaml, same = cpu_seconds(pyyaml_document, items)
+        assert text == same, "the canonical writer and PyYAML differ"
+        libyaml, _ = cpu_seconds(fast_dump, entries)
+        print(f"{count:>8,} {ours:>10.2f} {pyyaml:>8.2f} {libyaml:>8.2f} {pyyaml / ours:>16.1f}x")
+
+
 def main() -> None:
     """Run the chosen parts and print their tables."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parts = ("import", "cli", "edit", "rss", "loop")
+    parts = ("import", "cli", "edit", "rss", "loop", "export")
     parser.add_argument("--part", action="append", choices=parts, help="default: all")
     parser.add_argument("--sizes", default="2000,20000,50000", help="import sizes")
     parser.add_argument("--edit-sizes", default="1000,10000,50000", help="edit sizes")
@@ -400,6 +434,8 @@ def main() -> None:
             part_rss(workdir)
         if "loop" in chosen:
             asyncio.run(part_loop(workdir))
+        if "export" in chosen:
+            part_export(sizes)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import discord
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from bot import render
@@ -355,7 +355,6 @@ def entries(draw: st.DrawFn) -> Entry:
 
 
 @given(entries(), st.none() | lines())
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_random_valid_entries_render_completely_within_limits(
     entry: Entry, notice: str | None
 ) -> None:

@@ -36,11 +36,11 @@ def _words(text: str) -> list[str]:
     return [word if _has_digit(word) else word[:STEM] for word in normalize(text).split()]
 
 
-def _said(words: Sequence[str], body: set[str]) -> bool:
+def _said(words: Sequence[str], numbers: Sequence[str], body: set[str]) -> bool:
     """Return whether body holds every number and nearly every word of a sentence."""
     if not words:
         return True
-    if any(word not in body for word in words if _has_digit(word)):
+    if any(number not in body for number in numbers):
         return False
     return sum(word in body for word in words) >= COVERED * len(words)
 
@@ -52,5 +52,11 @@ def new_summary(entry: Entry) -> str:
     body = [_words(part) for line in body_lines(entry.body) for part in sentences(line)]
     windows = [set().union(*body[start : start + WINDOW]) for start in range(len(body))]
     summary = sentences(entry.summary)
-    kept = [s for s in summary if not any(_said(_words(s), window) for window in windows)]
+    kept: list[str] = []
+    for sentence in summary:
+        # Worked out once per sentence, not once per window: long texts made that quadratic.
+        words = _words(sentence)
+        numbers = [word for word in words if _has_digit(word)]
+        if not any(_said(words, numbers, window) for window in windows):
+            kept.append(sentence)
     return entry.summary if len(kept) == len(summary) else " ".join(kept)

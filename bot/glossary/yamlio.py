@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from yaml.events import AliasEvent, CollectionStartEvent, Event, NodeEvent
 
-from bot.glossary import codec
+from bot.glossary import codec, yamlemit
 from bot.glossary.models import Entry, GlossaryError, ValidationError
 from bot.glossary.schema import DOCUMENT_VERSION, document_date, validate_document
 from bot.slices import empty
@@ -324,16 +324,10 @@ def _entries(data: object, progress: Progress | None) -> list[Entry]:
     return [codec.entry_from_dict(item, updated_at=stamp) for item in data["entries"]]
 
 
-def dump_document(entries: Iterable[Entry], *, updated: datetime.date | None = None) -> str:
-    """Return the canonical YAML text of entries: fixed header, sorted by key, deterministic."""
-    document: dict[str, Any] = {"version": DOCUMENT_VERSION}
-    if updated is not None:
-        document["updated"] = updated
-    document["entries"] = [
-        codec.entry_to_dict(entry) for entry in sorted(entries, key=lambda e: e.key)
-    ]
-    body = yaml.dump(
-        document,
+def pyyaml_text(data: object) -> str:
+    """Return data as PyYAML's emitter writes it in the canonical style."""
+    return yaml.dump(
+        data,
         Dumper=_Dumper,
         sort_keys=False,
         default_flow_style=False,
@@ -341,7 +335,28 @@ def dump_document(entries: Iterable[Entry], *, updated: datetime.date | None = N
         width=1_000_000,
         indent=2,
     )
-    return HEADER + body
+
+
+def dump_document(entries: Iterable[Entry], *, updated: datetime.date | None = None) -> str:
+    """Return the canonical YAML text of entries: fixed header, sorted by key, deterministic."""
+    document: dict[str, Any] = {"version": DOCUMENT_VERSION}
+    if updated is not None:
+        document["updated"] = updated
+    items = [codec.entry_to_dict(entry) for entry in sorted(entries, key=lambda e: e.key)]
+    if not items:
+        return HEADER + pyyaml_text({**document, "entries": []})
+    parts = [HEADER, pyyaml_text(document), "entries:\n"]
+    for number, item in enumerate(items, 1):
+        text = yamlemit.block_item(item, 2)
+        if text is None:
+            # An item's text does not depend on its neighbours: PyYAML can write it alone.
+            text = pyyaml_text({"entries": [item]}).removeprefix("entries:\n")
+            if number < len(items):
+                # Text ending in line breaks ("|+") leaves a document open, which PyYAML
+                # marks with a "..." line, but only where the whole document ends.
+                text = text.removesuffix("...\n")
+        parts.append(text)
+    return "".join(parts)
 
 
 def default_seed_path() -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.glossary import codec
@@ -160,7 +160,6 @@ def test_parse_reports_every_problem_at_once() -> None:
 
 
 @given(bodies())
-@settings(max_examples=300)
 def test_format_then_parse_round_trips(body: tuple[Block, ...]) -> None:
     assert parse_definition(format_definition(body)) == body
 

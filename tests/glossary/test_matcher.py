@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.glossary.codec import entry_from_dict
@@ -397,7 +397,6 @@ def test_matched_is_a_name_as_written(matcher: Matcher) -> None:
 _MATCHER = Matcher(load_glossary())
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=400))
 def test_any_text_gives_a_well_formed_result(text: str) -> None:
     result = _MATCHER.lookup(text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import render
@@ -49,11 +49,7 @@ HOSTILE = st.lists(
 LONG = st.tuples(HOSTILE, st.integers(50, 400)).map(lambda pair: pair[0] * pair[1])
 TEXT = st.one_of(HOSTILE, HOSTILE, LONG)
 
-FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-
-@FAST
 @given(TEXT)
 def test_lookup_and_autocomplete_accept_anything(text: str) -> None:
     result = MATCHER.lookup(text)
@@ -65,7 +61,6 @@ def test_lookup_and_autocomplete_accept_anything(text: str) -> None:
     assert all(hit.entry.key in KEYS for hit in hits)
 
 
-@FAST
 @given(TEXT)
 def test_the_detector_accepts_anything(text: str) -> None:
     for mode in ("question", "mention", "off"):
@@ -77,7 +72,6 @@ def test_the_detector_accepts_anything(text: str) -> None:
     assert isinstance(strip_markup(text), str)
 
 
-@FAST
 @given(TEXT)
 def test_the_definition_syntax_parses_or_lists_problems(text: str) -> None:
     try:
@@ -93,7 +87,6 @@ def test_the_definition_syntax_parses_or_lists_problems(text: str) -> None:
         assert render.check_limits(render.entry_embeds(entry)) == []
 
 
-@SLOW
 @given(st.one_of(TEXT, TEXT.map(lambda text: text.encode("utf-8", "surrogatepass"))))
 def test_yaml_import_of_garbage_is_refused_cleanly(raw: str | bytes) -> None:
     try:
@@ -124,7 +117,6 @@ def hostile_document(texts: list[str]) -> str:
     return yaml.safe_dump({"version": 1, "entries": [item]}, allow_unicode=True)
 
 
-@SLOW
 @given(st.lists(TEXT, min_size=1, max_size=7))
 def test_a_hostile_but_well_formed_import_renders_within_limits(texts: list[str]) -> None:
     try:
@@ -143,7 +135,6 @@ def test_a_hostile_but_well_formed_import_renders_within_limits(texts: list[str]
         assert yamlio.load_document(yamlio.dump_document([entry])) == [entry]
 
 
-@SLOW
 @given(
     st.lists(TEXT, min_size=3, max_size=3),
     st.lists(TEXT, max_size=3),

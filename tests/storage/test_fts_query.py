@@ -20,7 +20,8 @@ def test_fts_query_of_punctuation_only_is_empty() -> None:
     assert fts_query('"*:^()-') == ""
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# The examples share tmp_path: the database the first one creates serves the rest.
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=st.text())
 def test_any_text_is_a_valid_match_expression(tmp_path: Path, text: str) -> None:
     path = tmp_path / "fts.db"
