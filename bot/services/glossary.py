@@ -71,6 +71,11 @@ def dangling_related(entries: Iterable[Entry], keys: Collection[str]) -> list[st
     ]
 
 
+def _dangling_in(entries: Sequence[Entry]) -> list[str]:
+    """Return a warning for each related key that names no entry of the same document."""
+    return dangling_related(entries, {entry.key for entry in entries})
+
+
 @paused_gc()
 def _load_document(
     raw: bytes | str, max_bytes: int, progress: yamlio.Progress | None
@@ -601,7 +606,7 @@ class GlossaryService:
         # Parsing and validating a big file takes seconds of pure CPU: not on the event loop.
         entries = await asyncio.to_thread(_load_document, raw, max_bytes, progress)
         plan = await self.repo.plan_import(entries)
-        plan.warnings = dangling_related(entries, {entry.key for entry in entries})
+        plan.warnings = await asyncio.to_thread(_dangling_in, entries)
         return plan
 
     async def apply_import(self, plan: ImportPlan, actor: Actor) -> ImportPlan:
