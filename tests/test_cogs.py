@@ -98,3 +98,16 @@ async def test_admin_group_exists_only_in_home_servers_and_is_hidden_from_member
         assert autoreply.default_permissions.manage_guild
     finally:
         await bot.close()
+
+
+async def test_the_refresh_interval_comes_from_the_settings(tmp_path: Path) -> None:
+    default = GlossaryBot(load_settings({"GLOSSARY_DB": str(tmp_path / "g.db")}))
+    quick = GlossaryBot(
+        load_settings({"GLOSSARY_DB": str(tmp_path / "g.db"), "REFRESH_SECONDS": "0.5"})
+    )
+    try:
+        assert default.flush_usage.seconds == 10.0
+        assert quick.flush_usage.seconds == 0.5
+    finally:
+        await default.close()
+        await quick.close()
