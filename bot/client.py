@@ -14,7 +14,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 
 from bot.command_mentions import CommandMentions
-from bot.config import Settings
+from bot.config import DEFAULT_REFRESH_SECONDS, Settings
 from bot.glossary.models import GlossaryError
 from bot.home import ADOPTED_META, HomeGuilds, configured_home, resolve_home
 from bot.refusals import describe
@@ -23,9 +23,6 @@ from bot.services.glossary import GlossaryService
 log = logging.getLogger(__name__)
 
 EXTENSIONS: tuple[str, ...] = ("cogs.glossary", "cogs.admin", "cogs.autoreply")
-# How often batched lookup counts are written (a crash loses at most this much of them)
-# and changes made by other processes, such as a CLI import, are picked up.
-USAGE_FLUSH_SECONDS = 10.0
 STORE_REFUSED = (
     "The glossary database refused the change (it is busy, read-only or out of disk space), "
     "so nothing was saved. Please try again later; if it keeps failing, tell the bot's operator"
@@ -154,6 +151,7 @@ class GlossaryBot(commands.AutoShardedBot):
         self._home_checked = False
         self._flush_failure: str | None = None
         self._set_up = False
+        self.flush_usage.change_interval(seconds=settings.refresh_seconds)
 
     @property
     def service(self) -> GlossaryService:
@@ -231,7 +229,7 @@ class GlossaryBot(commands.AutoShardedBot):
         )
         return self.home
 
-    @tasks.loop(seconds=USAGE_FLUSH_SECONDS)
+    @tasks.loop(seconds=DEFAULT_REFRESH_SECONDS)
     async def flush_usage(self) -> None:
         """Write batched lookup counts and pick up changes other processes made."""
         try:

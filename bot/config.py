@@ -13,6 +13,9 @@ from bot.glossary.models import GlossaryError
 DEFAULT_DB_PATH = Path("glossary.db")
 DEFAULT_API_BASE_URL = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+# How often batched lookup counts are written (a crash loses at most this much of them) and
+# changes made by other processes, such as a CLI import, are picked up.
+DEFAULT_REFRESH_SECONDS = 10.0
 
 
 class ConfigError(GlossaryError):
@@ -33,6 +36,7 @@ class Settings:
     home_guild_ids: frozenset[int] = frozenset()
     shard_count: int | None = None  # None: as many as Discord recommends
     force_sync: bool = False
+    refresh_seconds: float = DEFAULT_REFRESH_SECONDS
 
     def __repr__(self) -> str:
         # The token must never reach a log line or a traceback.
@@ -90,6 +94,19 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0.1 <= value <= 3600:  # also refuses nan
+        raise ConfigError(f"{name} must be a number of seconds from 0.1 to 3600, got {raw!r}")
+    return value
+
+
 def _url(env: Mapping[str, str], name: str, default: str, schemes: tuple[str, ...]) -> str:
     raw = env.get(name, "").strip() or default
     if not raw.startswith(schemes):
@@ -118,4 +135,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         home_guild_ids=_id_list(env, "HOME_GUILD_IDS"),
         shard_count=_shards(env, "SHARD_COUNT"),
         force_sync=_bool(env, "FORCE_COMMAND_SYNC", False),
+        refresh_seconds=_seconds(env, "REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS),
     )

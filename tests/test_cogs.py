@@ -118,3 +118,16 @@ async def test_autoreply_options_follow_the_setting_rules(tmp_path: Path) -> Non
         assert [choice.value for choice in mode.parameters[0].choices] == list(MODE.choices)
     finally:
         await bot.close()
+
+
+async def test_the_refresh_interval_comes_from_the_settings(tmp_path: Path) -> None:
+    default = GlossaryBot(load_settings({"GLOSSARY_DB": str(tmp_path / "g.db")}))
+    quick = GlossaryBot(
+        load_settings({"GLOSSARY_DB": str(tmp_path / "g.db"), "REFRESH_SECONDS": "0.5"})
+    )
+    try:
+        assert default.flush_usage.seconds == 10.0
+        assert quick.flush_usage.seconds == 0.5
+    finally:
+        await default.close()
+        await quick.close()

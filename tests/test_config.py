@@ -28,6 +28,7 @@ def test_values_are_read() -> None:
             "DISCORD_API_BASE_URL": "http://127.0.0.1:9/api/v10/",
             "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/gateway",
             "MESSAGE_CONTENT_INTENT": "false",
+            "REFRESH_SECONDS": "0.5",
         }
     )
     assert settings.token == "abc"
@@ -36,6 +37,7 @@ def test_values_are_read() -> None:
     assert settings.log_level == "DEBUG"
     assert settings.api_base_url == "http://127.0.0.1:9/api/v10"
     assert settings.message_content is False
+    assert settings.refresh_seconds == 0.5
 
 
 @pytest.mark.parametrize(
@@ -46,6 +48,10 @@ def test_values_are_read() -> None:
         ({"DISCORD_API_BASE_URL": "ftp://x"}, "DISCORD_API_BASE_URL"),
         ({"DISCORD_GATEWAY_URL": "http://x"}, "DISCORD_GATEWAY_URL"),
         ({"MESSAGE_CONTENT_INTENT": "maybe"}, "MESSAGE_CONTENT_INTENT"),
+        ({"REFRESH_SECONDS": "soon"}, "REFRESH_SECONDS"),
+        ({"REFRESH_SECONDS": "0"}, "REFRESH_SECONDS"),
+        ({"REFRESH_SECONDS": "nan"}, "REFRESH_SECONDS"),
+        ({"REFRESH_SECONDS": "86400"}, "REFRESH_SECONDS"),
     ],
 )
 def test_bad_values_name_the_variable(env: dict[str, str], named: str) -> None:

@@ -25,7 +25,7 @@ from tests.e2e.payloads import button_id, embeds_text
 from tests.e2e.test_admin_e2e import db_rows, modal_fields, slash
 from tests.e2e.test_autoreply_e2e import ask_sentinel, replied_to, reply_to, start_bot
 from tests.reliability.conftest import wait_until
-from tests.reliability.test_database_faults import write_lock
+from tests.reliability.test_database_faults import QUICK_REFRESH, write_lock
 
 DEFERRED_CHANNEL_MESSAGE = 5
 DEFERRED_UPDATE = 6
@@ -169,7 +169,7 @@ async def test_a_cooldown_survives_kill_9_right_after_the_reply(
 async def test_mode_off_set_by_another_process_silences_this_one(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
 ) -> None:
-    process = await start_bot(bot_process, db_path)
+    process = await start_bot(bot_process, db_path, REFRESH_SECONDS=QUICK_REFRESH)
     await ask_sentinel(fake_discord)
     # What another bot process's `/autoreply mode off` writes.
     with sqlite3.connect(db_path) as conn:

@@ -41,6 +41,8 @@ from tests.reliability.conftest import (
 from tests.reliability.test_import_kill import BULK_ENTRIES
 
 LOCK_SECONDS = 2.0
+# Where a test waits for the bot to save lookup counts or notice an outside change.
+QUICK_REFRESH = "0.5"
 DEFERRED_CHANNEL_MESSAGE = 5  # interaction callback type: "thinking", answer follows
 REFUSED = "nothing was saved"
 
@@ -100,7 +102,7 @@ def bot_said(fake: FakeDiscord, text: str) -> bool:
 async def test_a_locked_database_delays_writes_but_never_lookups(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path
 ) -> None:
-    process = await start_bot(bot_process, db_path)
+    process = await start_bot(bot_process, db_path, REFRESH_SECONDS=QUICK_REFRESH)
     with write_lock(db_path):
         locked_at = time.perf_counter()
         # A moderator write has to wait for the lock; it is dispatched first and answered last.
@@ -271,7 +273,7 @@ async def test_a_settings_change_is_saved_whole_or_not_at_all(
 async def test_a_cli_import_reaches_the_running_bot_without_a_restart(
     fake_discord: FakeDiscord, bot_process: BotFactory, db_path: Path, tmp_path: Path
 ) -> None:
-    await start_bot(bot_process, db_path)
+    await start_bot(bot_process, db_path, REFRESH_SECONDS=QUICK_REFRESH)
     exported = run_cli(db_path, "export")
     assert exported.returncode == 0, exported.stderr
     document = exported.stdout + (
