@@ -4,7 +4,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-# Some 300 bot and CLI processes start during a run, and each would compile the project's
+# A few hundred bot and CLI processes start during a run, and each would compile the project's
 # modules again without bytecode (a fifth of its start-up). The variable is dropped here, before
 # pytest-xdist starts its workers, so the workers and every process they start write and reuse
 # __pycache__ (which git ignores); this process already read it and is unaffected.

@@ -91,12 +91,12 @@ def _key(key: object) -> str:
     return key
 
 
-def _mapping(data: dict[Any, Any], indent: int, out: list[str], *, inline: bool) -> None:
-    """Append a block mapping with its keys at `indent`; the first inline after "- "."""
+def _mapping(data: dict[Any, Any], indent: int, out: list[str]) -> None:
+    """Append a block mapping that follows a "- ": its first key inline, the rest at `indent`."""
     if not data:
         raise _NeedsPyYAML
     for position, (key, value) in enumerate(data.items()):
-        prefix = "" if inline and position == 0 else " " * indent
+        prefix = " " * indent if position else ""
         name = _key(key)
         if isinstance(value, bool):
             out.append(f"{prefix}{name}: {'true' if value else 'false'}\n")
@@ -107,10 +107,7 @@ def _mapping(data: dict[Any, Any], indent: int, out: list[str], *, inline: bool)
         elif isinstance(value, list):
             out.append(f"{prefix}{name}:\n")
             _sequence(value, indent + 2, out)
-        elif isinstance(value, dict):
-            out.append(f"{prefix}{name}:\n")
-            _mapping(value, indent + 2, out, inline=False)
-        else:
+        else:  # the format nests mappings only in lists
             raise _NeedsPyYAML
 
 
@@ -122,7 +119,7 @@ def _sequence(items: list[Any], indent: int, out: list[str]) -> None:
             out.append(f"{pad}- {_scalar(item, indent + 2)}")
         elif isinstance(item, dict):
             out.append(f"{pad}- ")
-            _mapping(item, indent + 2, out, inline=True)
+            _mapping(item, indent + 2, out)
         else:
             raise _NeedsPyYAML
 
